@@ -1,0 +1,62 @@
+// Per-journey analysis during ingest (state needs time order), and per-flow conclusions at the end.
+import type { FindingJson, NatStepJson } from '../../shared/report';
+import type { CtConnection } from './conntrack-join';
+import type { Assignment, FlowTable } from './flow-table';
+import type { HostContext } from './host-context';
+import type { Journey } from './journeys';
+import { guessPath, natSteps, simpleCtState } from './packet-path';
+import { findFlowFindings } from './findings';
+
+/** What is stored per journey. */
+export interface JourneyAnalysis {
+  ctstate: string | null;
+  reason: string | null;
+  /** JSON: {kind, hooks, iif, oif, nat?, retrans?, zw?} — route and rules are derived on demand */
+  detail: string;
+}
+
+/** Conntrack state, hooks and rewrites of one packet; updates the flow's state machine. */
+export function analyseJourney(j: Journey, asg: Assignment | null, ctx: HostContext): JourneyAnalysis {
+  const first = j.obs[0]!;
+  const path = guessPath(j, ctx);
+  const nat: NatStepJson[] = natSteps(j, path);
+  const d: Record<string, unknown> = { k: path.kind, h: path.hooks, i: path.iif, o: path.oif };
+  if (nat.length) d.nat = nat;
+  let ctstate: string | null = null;
+  let reason: string | null = null;
+  if (asg) {
+    const f = asg.flow;
+    if (f.tcp && first.tcpFlags !== null && !asg.related) {
+      const v = f.tcp.packet(
+        first.t,
+        asg.dir,
+        first.tcpFlags,
+        first.seq ?? 0,
+        first.ack ?? 0,
+        first.win ?? 0,
+        first.payloadLen,
+        first.wscale,
+      );
+      ctstate = v.ctstate;
+      reason = v.reason;
+      if (v.retransmission) d.rt = 1;
+      if (v.zeroWindow) d.zw = 1;
+    } else {
+      const s = simpleCtState(asg, first);
+      ctstate = s.ctstate;
+      reason = s.reason;
+    }
+    f.ctstates[ctstate] = (f.ctstates[ctstate] ?? 0) + 1;
+    for (const s of nat) {
+      // rewrites seen in the capture are NAT evidence even without a conntrack log
+      f.natEvidence.add('capture');
+      void s;
+    }
+  }
+  return { ctstate, reason, detail: JSON.stringify(d) };
+}
+
+/** Flow-level conclusions once every packet is in: findings (and their marks on flows). */
+export function finishFlows(table: FlowTable, conns: CtConnection[], ctx: HostContext): FindingJson[] {
+  return findFlowFindings(table, conns, ctx);
+}

@@ -1,0 +1,411 @@
+// Connections the way conntrack sees them: both directions, every interface, both sides of a NAT.
+// Tuples seen in the capture are keyed per direction; a journey that shows one packet with two
+// tuples (before and after NAT), or a conntrack entry, binds all those tuples to one flow.
+import type { NatEvidence, Tuple } from '../../shared/report';
+import type { CtConnection } from './conntrack-join';
+import type { Journey } from './journeys';
+import type { Observation } from './observation';
+import { TCP } from './observation';
+import { TCP_TIMEOUTS, TcpTracker } from './tcp-state';
+
+/** IP protocol numbers → conntrack's names. */
+export const PROTO_NAMES: Record<number, string> = {
+  1: 'icmp',
+  2: 'igmp',
+  6: 'tcp',
+  17: 'udp',
+  33: 'dccp',
+  47: 'gre',
+  50: 'esp',
+  58: 'icmpv6',
+  132: 'sctp',
+  136: 'udplite',
+};
+
+/** Protocol name as conntrack prints it, or the number. */
+export function protoName(p: number): string {
+  return PROTO_NAMES[p] ?? String(p);
+}
+
+const PORT_PROTOS = new Set([6, 17, 33, 132, 136]);
+
+function isLoopbackIp(ip: string | null): boolean {
+  return ip !== null && (ip.startsWith('127.') || ip === '::1');
+}
+
+/** Echo request/reply types of ICMP and ICMPv6. */
+function echoKind(proto: number, type: number | null): 'q' | 'r' | null {
+  if (proto === 1) return type === 8 ? 'q' : type === 0 ? 'r' : null;
+  if (proto === 58) return type === 128 ? 'q' : type === 129 ? 'r' : null;
+  return null;
+}
+
+/** A directed tuple: what a packet carries, in the form conntrack tuples are written. */
+export interface DTuple {
+  l3: 4 | 6;
+  proto: number;
+  src: string;
+  dst: string;
+  /** ports; ICMP echo: a = id, b = 'q' (request) | 'r' (reply); ICMP other: type/code */
+  a: number | string;
+  b: number | string;
+}
+
+/** The key of a directed tuple. */
+export function dkey(t: DTuple): string {
+  return `${t.l3}|${t.proto}|${t.src}|${t.dst}|${t.a}|${t.b}`;
+}
+
+/** The tuple a reply to `t` carries. */
+export function inverse(t: DTuple): DTuple {
+  if (t.b === 'q' || t.b === 'r') return { ...t, src: t.dst, dst: t.src, b: t.b === 'q' ? 'r' : 'q' };
+  if (PORT_PROTOS.has(t.proto)) return { ...t, src: t.dst, dst: t.src, a: t.b, b: t.a };
+  return { ...t, src: t.dst, dst: t.src };
+}
+
+/** The directed tuple of an observation, or null when it is not IP. */
+export function obsTuple(o: Observation): DTuple | null {
+  if (o.l3 === null || o.src === null || o.dst === null || o.proto === null) return null;
+  const proto = o.proto;
+  if (PORT_PROTOS.has(proto) && o.sport !== null && o.dport !== null)
+    return { l3: o.l3, proto, src: o.src, dst: o.dst, a: o.sport, b: o.dport };
+  if (proto === 1 || proto === 58) {
+    const k = echoKind(proto, o.icmpType);
+    if (k && o.icmpId !== null) return { l3: o.l3, proto, src: o.src, dst: o.dst, a: o.icmpId, b: k };
+    return { l3: o.l3, proto, src: o.src, dst: o.dst, a: `t${o.icmpType ?? ''}`, b: `c${o.icmpCode ?? ''}` };
+  }
+  return { l3: o.l3, proto, src: o.src, dst: o.dst, a: '', b: '' };
+}
+
+/** A report tuple → directed tuple. */
+export function fromTuple(l3: 4 | 6, proto: number, t: Tuple): DTuple {
+  if (proto === 1 || proto === 58) {
+    const k = echoKind(proto, t.icmp_type ?? null);
+    if (k && t.icmp_id !== undefined) return { l3, proto, src: t.src, dst: t.dst, a: t.icmp_id, b: k };
+    return { l3, proto, src: t.src, dst: t.dst, a: `t${t.icmp_type ?? ''}`, b: `c${t.icmp_code ?? ''}` };
+  }
+  if (PORT_PROTOS.has(proto)) return { l3, proto, src: t.src, dst: t.dst, a: t.sport ?? '', b: t.dport ?? '' };
+  return { l3, proto, src: t.src, dst: t.dst, a: '', b: '' };
+}
+
+/** Directed tuple → report tuple. */
+export function toTuple(t: DTuple, icmpCode: number | null = null): Tuple {
+  const out: Tuple = { src: t.src, dst: t.dst };
+  if (t.b === 'q' || t.b === 'r') {
+    out.icmp_type = t.proto === 1 ? (t.b === 'q' ? 8 : 0) : t.b === 'q' ? 128 : 129;
+    out.icmp_code = icmpCode ?? 0;
+    out.icmp_id = Number(t.a);
+  } else if (typeof t.a === 'number' && typeof t.b === 'number') {
+    out.sport = t.a;
+    out.dport = t.b;
+  } else if (typeof t.a === 'string' && t.a.startsWith('t') && t.a.length > 1) {
+    out.icmp_type = Number(t.a.slice(1));
+    if (typeof t.b === 'string' && t.b.length > 1) out.icmp_code = Number(t.b.slice(1));
+  }
+  return out;
+}
+
+/** One connection in the making. */
+export interface Flow {
+  id: number;
+  l3: 4 | 6;
+  proto: number;
+  orig: DTuple;
+  /** the reply tuple once known (conntrack, or a reply seen, or a NATed copy seen) */
+  reply: DTuple | null;
+  replySource: 'conntrack' | 'capture' | null;
+  natEvidence: Set<NatEvidence>;
+  natRules: Set<string>;
+  firstT: number;
+  firstSec: number;
+  firstNsec: number;
+  lastT: number;
+  lastSec: number;
+  lastNsec: number;
+  pkts: [number, number];
+  bytes: [number, number];
+  nObs: number;
+  ifaces: Set<string>;
+  tcp: TcpTracker | null;
+  ct: CtConnection[];
+  findings: Set<string>;
+  outerId: number | null;
+  /** ICMP errors (RELATED) seen about this flow */
+  related: number;
+  /** their ICMP type/code, e.g. '3/3' port unreachable, '3/4' frag needed */
+  relatedIcmp: Set<string>;
+  /** 127.0.0.0/8 or ::1 seen on a non-loopback interface */
+  martian: string | null;
+  /** packets per ctstate */
+  ctstates: Record<string, number>;
+}
+
+/** True when the flow's reply tuple shows a destination rewrite. */
+export function dnatOf(f: Flow): boolean {
+  if (!f.reply) return false;
+  const inv = inverse(f.reply);
+  return inv.dst !== f.orig.dst || (inv.b !== f.orig.b && !(f.orig.b === 'q' || f.orig.b === 'r'));
+}
+
+/** True when the flow's reply tuple shows a source rewrite (for ICMP echo: the id). */
+export function snatOf(f: Flow): boolean {
+  if (!f.reply) return false;
+  const inv = inverse(f.reply);
+  return inv.src !== f.orig.src || inv.a !== f.orig.a;
+}
+
+/** What assign() decided for one journey. */
+export interface Assignment {
+  flow: Flow;
+  dir: 0 | 1;
+  /** the journey's packet is an ICMP error about this flow (ctstate RELATED) */
+  related: boolean;
+  /** the journey's first packet created the flow */
+  created: boolean;
+}
+
+function idleTimeout(f: Flow): number {
+  if (f.tcp) return TCP_TIMEOUTS[f.tcp.stateName];
+  if (f.proto === 17 || f.proto === 136) return f.pkts[1] > 0 ? 120 : 30;
+  if (f.proto === 1 || f.proto === 58) return 30;
+  return 600;
+}
+
+/** The NAT-aware flow table. */
+export class FlowTable {
+  readonly flows: Flow[] = [];
+  private readonly byKey = new Map<string, { flow: Flow; dir: 0 | 1 }>();
+  private readonly ctByKey = new Map<string, Array<{ ct: CtConnection; dir: 0 | 1 }>>();
+  private nextId = 1;
+
+  /** Makes conntrack's connections known, so packets join them (and their NAT) by any of their four tuples. */
+  addConntrack(conns: CtConnection[]): void {
+    for (const ct of conns) {
+      const o = fromTuple(ct.l3, ct.protonum, ct.orig);
+      const r = fromTuple(ct.l3, ct.protonum, ct.reply);
+      for (const [t, dir] of [
+        [o, 0],
+        [inverse(o), 1],
+        [r, 1],
+        [inverse(r), 0],
+      ] as const) {
+        const k = dkey(t);
+        let list = this.ctByKey.get(k);
+        if (!list) this.ctByKey.set(k, (list = []));
+        if (!list.some((x) => x.ct === ct)) list.push({ ct, dir });
+      }
+    }
+  }
+
+  private ctFor(k: string, t: number): { ct: CtConnection; dir: 0 | 1 } | null {
+    const list = this.ctByKey.get(k);
+    if (!list) return null;
+    let best: { ct: CtConnection; dir: 0 | 1 } | null = null;
+    for (const c of list) {
+      const first = c.ct.firstTs;
+      const end = c.ct.destroyTs;
+      // conntrack -E stamps the receive time, just after the packet that caused the event
+      if (first !== null && t < first - 2) continue;
+      if (end !== null && t > end + 1) continue;
+      if (!best || (first ?? -Infinity) > (best.ct.firstTs ?? -Infinity)) best = c;
+    }
+    return best;
+  }
+
+  private alive(f: Flow, o: Observation, dir: 0 | 1): boolean {
+    if (o.t - f.lastT > idleTimeout(f)) return false;
+    if (f.tcp && o.tcpFlags !== null && dir === 0) {
+      const synOnly = (o.tcpFlags & (TCP.SYN | TCP.ACK)) === TCP.SYN;
+      if (synOnly && f.tcp.reusable()) return false;
+    }
+    const ct = f.ct[f.ct.length - 1];
+    if (ct && ct.destroyTs !== null && o.t > ct.destroyTs + 1) return false;
+    return true;
+  }
+
+  private newFlow(o: Observation, orig: DTuple): Flow {
+    const f: Flow = {
+      id: this.nextId++,
+      l3: orig.l3,
+      proto: orig.proto,
+      orig,
+      reply: null,
+      replySource: null,
+      natEvidence: new Set(),
+      natRules: new Set(),
+      firstT: o.t,
+      firstSec: o.tsSec,
+      firstNsec: o.tsNsec,
+      lastT: o.t,
+      lastSec: o.tsSec,
+      lastNsec: o.tsNsec,
+      pkts: [0, 0],
+      bytes: [0, 0],
+      nObs: 0,
+      ifaces: new Set(),
+      tcp: orig.proto === 6 ? new TcpTracker() : null,
+      ct: [],
+      findings: new Set(),
+      outerId: null,
+      related: 0,
+      relatedIcmp: new Set(),
+      martian: null,
+      ctstates: {},
+    };
+    this.flows.push(f);
+    return f;
+  }
+
+  private register(t: DTuple, f: Flow, dir: 0 | 1): void {
+    this.byKey.set(dkey(t), { flow: f, dir });
+    this.byKey.set(dkey(inverse(t)), { flow: f, dir: dir === 0 ? 1 : 0 });
+  }
+
+  private bindCt(f: Flow, ct: CtConnection): void {
+    if (f.ct.includes(ct)) return;
+    f.ct.push(ct);
+    ct.flowId = f.id;
+    const o = fromTuple(ct.l3, ct.protonum, ct.orig);
+    const r = fromTuple(ct.l3, ct.protonum, ct.reply);
+    f.orig = o;
+    f.reply = r;
+    f.replySource = 'conntrack';
+    f.natEvidence.add('conntrack');
+    this.register(o, f, 0);
+    this.register(r, f, 1);
+  }
+
+  /** Finds or creates the flow of one journey and updates its counters. */
+  assign(j: Journey): Assignment | null {
+    const tuples: Array<{ o: Observation; t: DTuple }> = [];
+    for (const o of j.obs) {
+      const t = obsTuple(o);
+      if (t) tuples.push({ o, t });
+    }
+    if (tuples.length === 0) return null;
+    const first = tuples[0]!;
+    let flow: Flow | null = null;
+    let dir: 0 | 1 = 0;
+    let related = false;
+    let created = false;
+
+    for (const { o, t } of tuples) {
+      const hit = this.byKey.get(dkey(t));
+      if (hit && this.alive(hit.flow, o, hit.dir)) {
+        flow = hit.flow;
+        dir = hit.dir;
+        break;
+      }
+    }
+    if (!flow) {
+      for (const { o, t } of tuples) {
+        const hit = this.ctFor(dkey(t), o.t);
+        if (hit) {
+          flow = hit.ct.flowId !== null ? (this.flows[hit.ct.flowId - 1] ?? null) : null;
+          if (!flow || !this.alive(flow, o, hit.dir)) {
+            flow = this.newFlow(first.o, fromTuple(hit.ct.l3, hit.ct.protonum, hit.ct.orig));
+            created = true;
+          }
+          this.bindCt(flow, hit.ct);
+          dir = hit.dir;
+          break;
+        }
+      }
+    }
+    if (!flow && first.o.icmpError && first.o.quoted) {
+      // An ICMP error travels back toward the sender of the datagram it quotes: RELATED to that flow.
+      const q = first.o.quoted;
+      const qt: DTuple | null =
+        q.sport !== null && q.dport !== null
+          ? { l3: first.t.l3, proto: q.proto, src: q.src, dst: q.dst, a: q.sport, b: q.dport }
+          : q.icmpId !== null
+            ? { l3: first.t.l3, proto: q.proto, src: q.src, dst: q.dst, a: q.icmpId, b: 'q' }
+            : null;
+      if (qt) {
+        const hit = this.byKey.get(dkey(qt));
+        if (hit) {
+          flow = hit.flow;
+          dir = hit.dir === 0 ? 1 : 0;
+          related = true;
+        }
+      }
+    }
+    if (!flow) {
+      let orig = first.t;
+      // A SYN/ACK seen first means we missed the SYN: the receiver is still the originator.
+      if (first.o.tcpFlags !== null && (first.o.tcpFlags & (TCP.SYN | TCP.ACK)) === (TCP.SYN | TCP.ACK)) {
+        orig = inverse(first.t);
+        dir = 1;
+      } else if (first.t.b === 'r') {
+        orig = inverse(first.t);
+        dir = 1;
+      }
+      flow = this.newFlow(first.o, orig);
+      created = dir === 0;
+    }
+
+    if (!related) {
+      // Every tuple this packet carried belongs to the flow in this direction (NAT legs).
+      for (const { t } of tuples) this.register(t, flow, dir);
+      const distinct = new Set(tuples.map((x) => dkey(x.t)));
+      if (distinct.size > 1) {
+        flow.natEvidence.add('capture');
+        if (flow.replySource !== 'conntrack') {
+          // orig packets: the last copy is after NAT, its inverse is the reply tuple;
+          // reply packets: the first copy is before de-NAT, it is the reply tuple.
+          flow.reply = dir === 0 ? inverse(tuples[tuples.length - 1]!.t) : first.t;
+          flow.replySource = 'capture';
+        }
+      } else if (dir === 1 && flow.replySource === null) {
+        flow.reply = first.t;
+        flow.replySource = 'capture';
+      }
+    } else {
+      flow.related++;
+      flow.relatedIcmp.add(`${first.o.icmpType}/${first.o.icmpCode}`);
+    }
+    for (const { o } of tuples) {
+      if (flow.martian === null && o.iface !== null && o.iface !== 'lo' && (isLoopbackIp(o.src) || isLoopbackIp(o.dst)))
+        flow.martian = `${o.src} → ${o.dst} on ${o.iface} (frame ${o.frame})`;
+    }
+
+    flow.pkts[dir]++;
+    flow.bytes[dir] += first.o.ipLen ?? first.o.origLen;
+    flow.nObs += j.obs.length;
+    for (const { o } of tuples) {
+      if (o.iface) flow.ifaces.add(o.iface);
+      o.flowId = flow.id;
+      o.flowDir = dir;
+    }
+    for (const o of j.obs) {
+      o.flowId = flow.id;
+      o.flowDir = dir;
+    }
+    const last = j.obs[j.obs.length - 1]!;
+    if (last.t >= flow.lastT) {
+      flow.lastT = last.t;
+      flow.lastSec = last.tsSec;
+      flow.lastNsec = last.tsNsec;
+    }
+    return { flow, dir, related, created };
+  }
+
+  /** Conntrack connections never matched by a captured packet become flows of their own. */
+  addUnseenConntrack(conns: CtConnection[]): Flow[] {
+    const out: Flow[] = [];
+    for (const ct of conns) {
+      if (ct.flowId !== null) continue;
+      const ts = ct.firstTs ?? 0;
+      const sec = Math.floor(ts);
+      const fake = { t: ts, tsSec: sec, tsNsec: Math.round((ts - sec) * 1e9) } as Observation;
+      const f = this.newFlow(fake, fromTuple(ct.l3, ct.protonum, ct.orig));
+      const end = ct.lastTs ?? ts;
+      f.lastT = end;
+      f.lastSec = Math.floor(end);
+      f.lastNsec = Math.round((end - f.lastSec) * 1e9);
+      this.bindCt(f, ct);
+      out.push(f);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,83 @@
+// Journeys: the observations of one packet (seen arriving and leaving, on several interfaces or in
+// several captures) grouped by a NAT-invariant fingerprint within a short time window.
+import type { Observation } from './observation';
+
+/** All observations of one packet, in time order. */
+export interface Journey {
+  id: number;
+  t: number;
+  obs: Observation[];
+}
+
+/** Groups observations (pushed in time order) into journeys, emitted in order of their first observation. */
+export class JourneyMatcher {
+  private readonly queue: Journey[] = [];
+  private head = 0;
+  private readonly open = new Map<string, Journey>();
+  private nextId = 1;
+
+  /**
+   * @param windowSec copies of one packet arrive within microseconds on one host; 0.2 s leaves room
+   *   for clock differences between interface captures without merging retransmissions (which
+   *   carry a new IP id, or repeat an (interface, direction) already in the journey).
+   */
+  constructor(
+    private readonly emit: (j: Journey) => void,
+    private readonly windowSec = 0.2,
+  ) {}
+
+  /** Adds one observation; emits journeys that can no longer grow. */
+  push(o: Observation): void {
+    this.expire(o.t);
+    const fp = o.fp;
+    if (fp !== null) {
+      const j = this.open.get(fp);
+      if (j && this.fits(j, o)) {
+        j.obs.push(o);
+        o.journeyId = j.id;
+        return;
+      }
+    }
+    const j: Journey = { id: this.nextId++, t: o.t, obs: [o] };
+    o.journeyId = j.id;
+    this.queue.push(j);
+    if (fp !== null) this.open.set(fp, j);
+  }
+
+  private fits(j: Journey, o: Observation): boolean {
+    if (o.t - j.t > this.windowSec) return false;
+    if (o.ifaceId === null && o.dir === null) return false;
+    const first = j.obs[0]!;
+    if (o.ttl !== null && first.ttl !== null && (o.ttl > first.ttl || o.ttl < first.ttl - 1)) return false;
+    for (const p of j.obs) if (p.ifaceId === o.ifaceId && p.dir === o.dir && p.input === o.input) return false;
+    // the same packet is seen once per capture and interface; a second capture of the same host may
+    // see it again (different input), which is still the same journey.
+    return true;
+  }
+
+  private expire(now: number): void {
+    while (this.head < this.queue.length) {
+      const j = this.queue[this.head]!;
+      if (now - j.t <= this.windowSec) break;
+      this.finish(j);
+    }
+    if (this.head > 4096) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private finish(j: Journey): void {
+    this.head++;
+    const fp = j.obs[0]!.fp;
+    if (fp !== null && this.open.get(fp) === j) this.open.delete(fp);
+    this.emit(j);
+  }
+
+  /** Emits every open journey (end of input). */
+  flush(): void {
+    while (this.head < this.queue.length) this.finish(this.queue[this.head]!);
+    this.queue.length = 0;
+    this.head = 0;
+  }
+}

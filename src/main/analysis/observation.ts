@@ -1,0 +1,147 @@
+// One capture record reduced to what the analysis needs (an observation of a packet).
+import type { DecodedPacket, QuotedTuple } from '../decode/types';
+
+/** An observation: one capture record of one packet on one interface (the outer or a tunnelled inner packet). */
+export interface Observation {
+  /** case-wide id, in ingest order */
+  id: number;
+  input: number;
+  frame: number;
+  /** file offset of the packet bytes */
+  offset: number;
+  caplen: number;
+  origLen: number;
+  linkType: number;
+  tsSec: number;
+  tsNsec: number;
+  /** seconds as a float (µs-exact at epoch scale); ordering and windows only */
+  t: number;
+  ifaceId: number | null;
+  iface: string | null;
+  dir: 0 | 1 | null;
+  l3: 4 | 6 | null;
+  src: string | null;
+  dst: string | null;
+  proto: number | null;
+  sport: number | null;
+  dport: number | null;
+  icmpType: number | null;
+  icmpCode: number | null;
+  icmpId: number | null;
+  icmpSeq: number | null;
+  icmpError: boolean;
+  icmpMtu: number | null;
+  quoted: QuotedTuple | null;
+  ipId: number | null;
+  ttl: number | null;
+  ipLen: number | null;
+  tcpFlags: number | null;
+  seq: number | null;
+  ack: number | null;
+  win: number | null;
+  wscale: number | null;
+  payloadLen: number;
+  /** NAT-invariant fingerprint of the packet (see journeys.ts), null when not IP */
+  fp: string | null;
+  anomaly: string | null;
+  /** for an inner (tunnelled) packet: the outer observation's id */
+  tunnelOf: number | null;
+  flowId: number | null;
+  flowDir: 0 | 1 | null;
+  journeyId: number | null;
+}
+
+/** TCP flag bits as on the wire. */
+export const TCP = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32, ECE: 64, CWR: 128 } as const;
+
+/** Report letters for TCP flags, in the schema's order S F R P A U E C. */
+export function tcpFlagLetters(flags: number): string {
+  let s = '';
+  if (flags & TCP.SYN) s += 'S';
+  if (flags & TCP.FIN) s += 'F';
+  if (flags & TCP.RST) s += 'R';
+  if (flags & TCP.PSH) s += 'P';
+  if (flags & TCP.ACK) s += 'A';
+  if (flags & TCP.URG) s += 'U';
+  if (flags & TCP.ECE) s += 'E';
+  if (flags & TCP.CWR) s += 'C';
+  return s;
+}
+
+// FNV-1a over a few payload bytes: payloads are NAT-invariant, so copies of one packet on both sides
+// of a NAT share it, while distinct packets with equal headers rarely do.
+function payloadHash(data: Uint8Array, off: number, len: number): number {
+  let h = 0x811c9dc5;
+  const end = Math.min(data.length, off + Math.min(len, 64));
+  for (let i = off; i < end; i++) {
+    h ^= data[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Builds the observation fields of one decoded packet (outer or inner). */
+export function observationFields(
+  p: DecodedPacket,
+  data: Uint8Array,
+): Omit<
+  Observation,
+  | 'id'
+  | 'input'
+  | 'frame'
+  | 'offset'
+  | 'caplen'
+  | 'origLen'
+  | 'linkType'
+  | 'tsSec'
+  | 'tsNsec'
+  | 't'
+  | 'ifaceId'
+  | 'iface'
+  | 'dir'
+  | 'tunnelOf'
+  | 'flowId'
+  | 'flowDir'
+  | 'journeyId'
+> {
+  const l3 = p.l3 === 'ipv4' ? 4 : p.l3 === 'ipv6' ? 6 : null;
+  const icmp = p.icmp;
+  const tcp = p.tcp;
+  const payloadLen = tcp ? tcp.payloadLen : Math.max(0, p.payloadCaptured);
+  let fp: string | null = null;
+  if (l3 !== null && p.proto !== null) {
+    // The fingerprint leaves out everything NAT or forwarding may change: addresses, ports, TTL,
+    // checksums, the ICMP echo id.
+    const base = `${p.proto}|${p.ipLen ?? ''}|${l3 === 4 ? (p.ipId ?? '') : ''}|${p.fragOffset}`;
+    if (tcp) fp = `${base}|${tcp.seq}|${tcp.ack}|${tcp.flags}|${tcp.window}`;
+    else if (icmp)
+      fp = `${base}|${icmp.type}|${icmp.code}|${icmp.seq ?? ''}|${payloadHash(data, p.payloadOffset, p.payloadCaptured)}`;
+    else fp = `${base}|${payloadHash(data, p.payloadOffset, p.payloadCaptured)}`;
+  }
+  return {
+    l3,
+    src: p.src,
+    dst: p.dst,
+    proto: p.proto,
+    sport: p.sport,
+    dport: p.dport,
+    icmpType: icmp ? icmp.type : null,
+    icmpCode: icmp ? icmp.code : null,
+    icmpId: icmp ? icmp.id : null,
+    icmpSeq: icmp ? icmp.seq : null,
+    icmpError: icmp ? icmp.isError : false,
+    icmpMtu: icmp ? icmp.mtu : null,
+    quoted: icmp ? icmp.quoted : null,
+    ipId: p.ipId,
+    ttl: p.ttl,
+    ipLen: p.ipLen,
+    tcpFlags: tcp ? tcp.flags : null,
+    seq: tcp ? tcp.seq : null,
+    ack: tcp ? tcp.ack : null,
+    win: tcp ? tcp.window : null,
+    wscale: tcp ? tcp.wscale : null,
+    payloadLen,
+    fp,
+    anomaly: p.anomalies[0] ?? null,
+  };
+}

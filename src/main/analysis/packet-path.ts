@@ -1,0 +1,92 @@
+// Per packet (journey): conntrack state, NAT rewrites seen between its copies, and the Netfilter
+// hooks its observations imply (background.md "Netfilter hooks").
+import type { Hook, NatStepJson, Tuple } from '../../shared/report';
+import type { Assignment } from './flow-table';
+import { obsTuple, toTuple } from './flow-table';
+import type { HostContext } from './host-context';
+import { isLocalAddress } from './host-context';
+import type { Journey } from './journeys';
+import type { Observation } from './observation';
+
+/** The packet's way through the host as far as its observations show. */
+export interface PathGuess {
+  kind: 'forward' | 'input' | 'output' | 'local' | 'unknown';
+  hooks: Hook[];
+  iif: string | null;
+  oif: string | null;
+}
+
+function isLoopback(o: Observation): boolean {
+  return o.iface === 'lo' || (o.src !== null && (o.src.startsWith('127.') || o.src === '::1') && o.iface === null);
+}
+
+/** Hooks from where the packet was seen: in and out → forwarded; only out → local output; only in → local input. */
+export function guessPath(j: Journey, ctx: HostContext): PathGuess {
+  const ins = j.obs.filter((o) => o.dir === 0 && o.tunnelOf === null);
+  const outs = j.obs.filter((o) => o.dir === 1 && o.tunnelOf === null);
+  const first = j.obs[0]!;
+  if (j.obs.some(isLoopback)) {
+    return {
+      kind: 'local',
+      hooks: ['OUTPUT', 'POSTROUTING', 'PREROUTING', 'INPUT'],
+      iif: 'lo',
+      oif: 'lo',
+    };
+  }
+  if (ins.length && outs.length) {
+    return { kind: 'forward', hooks: ['PREROUTING', 'FORWARD', 'POSTROUTING'], iif: ins[0]!.iface, oif: outs[outs.length - 1]!.iface };
+  }
+  if (outs.length) return { kind: 'output', hooks: ['OUTPUT', 'POSTROUTING'], iif: null, oif: outs[0]!.iface };
+  if (ins.length) {
+    const dst = first.dst;
+    // Delivered locally when the destination is ours; an arriving packet that is not ours and never
+    // left was routed to FORWARD (or dropped before) — without addresses we cannot tell.
+    if (dst !== null && ctx.ifaces.length > 0 && !isLocalAddress(ctx, dst) && !isBroadcastish(dst))
+      return { kind: 'forward', hooks: ['PREROUTING', 'FORWARD'], iif: ins[0]!.iface, oif: null };
+    return { kind: 'input', hooks: ['PREROUTING', 'INPUT'], iif: ins[0]!.iface, oif: null };
+  }
+  return { kind: 'unknown', hooks: [], iif: first.iface, oif: null };
+}
+
+function isBroadcastish(ip: string): boolean {
+  return ip.startsWith('224.') || ip.startsWith('239.') || ip === '255.255.255.255' || ip.startsWith('ff');
+}
+
+/** NAT rewrites visible between the first and the last copy of one packet. */
+export function natSteps(j: Journey, path: PathGuess): NatStepJson[] {
+  const tuples = j.obs.map(obsTuple).filter((t) => t !== null);
+  if (tuples.length < 2) return [];
+  const a = tuples[0]!;
+  const b = tuples[tuples.length - 1]!;
+  const steps: NatStepJson[] = [];
+  const from: Tuple = toTuple(a);
+  const dstChanged = a.dst !== b.dst || a.b !== b.b;
+  const srcChanged = a.src !== b.src || a.a !== b.a;
+  // ICMP echo ids live in `a` for both changes; an id change is a source manip (SNAT of the id).
+  if (dstChanged && !(a.b === 'q' || a.b === 'r')) {
+    const mid = { ...a, dst: b.dst, b: b.b };
+    steps.push({ hook: path.kind === 'output' || path.kind === 'local' ? 'OUTPUT' : 'PREROUTING', kind: 'DNAT', from, to: toTuple(mid) });
+  } else if (a.dst !== b.dst) {
+    const mid = { ...a, dst: b.dst };
+    steps.push({ hook: path.kind === 'output' ? 'OUTPUT' : 'PREROUTING', kind: 'DNAT', from, to: toTuple(mid) });
+  }
+  if (srcChanged) {
+    const before = steps.length ? steps[steps.length - 1]!.to : from;
+    steps.push({ hook: path.kind === 'input' ? 'INPUT' : 'POSTROUTING', kind: 'SNAT', from: before, to: toTuple(b) });
+  }
+  return steps;
+}
+
+/** ctstate of a non-TCP packet from its flow's history. */
+export function simpleCtState(
+  asg: Assignment,
+  o: Observation,
+): { ctstate: 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED'; reason: string | null } {
+  if (asg.related) return { ctstate: 'RELATED', reason: 'ICMP error about a tracked connection' };
+  if (o.l3 === 6 && o.proto === 58 && o.icmpType !== null && o.icmpType >= 130 && o.icmpType <= 143)
+    return { ctstate: 'UNTRACKED', reason: 'ICMPv6 neighbour discovery / MLD is not tracked' };
+  if (o.icmpError) return { ctstate: 'INVALID', reason: 'ICMP error about no known connection' };
+  const f = asg.flow;
+  if (asg.dir === 1) return { ctstate: 'ESTABLISHED', reason: null };
+  return { ctstate: f.pkts[1] > 0 ? 'ESTABLISHED' : 'NEW', reason: null };
+}

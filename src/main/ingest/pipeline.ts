@@ -1,0 +1,361 @@
+// The engine: detect kinds → read context → stream captures (decode, journeys, flows, per-packet
+// analysis) → batched writes into the case file. Runs in a worker thread for the CLI and the app.
+import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
+import { createCaptureReader } from '../capture/capture-reader';
+import type { CaptureInterface, CaptureWarning } from '../capture/types';
+import { decodeFrame } from '../decode/decode-frame';
+import type { DecodedPacket } from '../decode/types';
+import type { Kind } from '../context/detect';
+import { detectKind } from '../context/detect';
+import type { IngestProgress } from '../../shared/api';
+import { groupConntrack } from '../analysis/conntrack-join';
+import { FlowTable } from '../analysis/flow-table';
+import type { Assignment } from '../analysis/flow-table';
+import type { HostContext } from '../analysis/host-context';
+import { emptyContext, ifaceName } from '../analysis/host-context';
+import type { Journey } from '../analysis/journeys';
+import { JourneyMatcher } from '../analysis/journeys';
+import type { Observation } from '../analysis/observation';
+import { observationFields } from '../analysis/observation';
+import { analyseJourney, finishFlows } from '../analysis/analyse';
+import type { Db } from '../store/db';
+import { createCase } from '../store/db';
+import { BatchInserter } from '../store/writer';
+import { readContextFile } from './context-stage';
+import type { InputFile } from './inputs';
+import { expandInputs } from './inputs';
+import { writeFlows, writeFindings } from './finish';
+
+/** What to ingest. */
+export interface IngestOptions {
+  dbPath: string;
+  inputs: string[];
+  /** per-file kind overrides: path → kind */
+  kinds?: Record<string, Kind>;
+  /** where bundles are extracted (default: `<db>.inputs`) */
+  extractDir?: string;
+  onProgress?: (p: IngestProgress) => void;
+  /** cancel flag shared with the caller: non-zero = stop */
+  cancel?: Int32Array;
+  job?: string;
+}
+
+/** What an ingest did. */
+export interface IngestResult {
+  dbPath: string;
+  inputs: Array<{ path: string; kind: string; records: number; warnings: number }>;
+  packets: number;
+  flows: number;
+  cancelled: boolean;
+  seconds: number;
+}
+
+const CHUNK = 1 << 20;
+const OBS_COLUMNS = [
+  'id', 'input_id', 'frame', 'offset', 'caplen', 'orig_len', 'link_type', 'ts_ns', 'iface_id', 'direction',
+  'l3', 'src', 'dst', 'proto', 'sport', 'dport', 'icmp_id', 'ip_id', 'ttl', 'ip_len', 'tcp_flags', 'seq', 'ack',
+  'win', 'payload_len', 'flow_id', 'flow_dir', 'journey_id', 'tunnel_of', 'anomaly',
+] as const;
+const JOURNEY_COLUMNS = ['id', 'flow_id', 'dir', 'ts_ns', 'n_obs', 'ip_len', 'ctstate', 'ct_reason', 'detail'] as const;
+
+/** Integer nanoseconds as text (SQLite stores it as INTEGER; JS numbers cannot hold it exactly). */
+export function nsText(sec: number, nsec: number): string {
+  return sec === 0 ? String(nsec) : `${sec}${String(nsec).padStart(9, '0')}`;
+}
+
+interface CaptureState {
+  input: number;
+  file: InputFile;
+  ifaces: Map<number, { caseId: number; name: string | null; linkType: number }>;
+  sll2: Map<number, number>;
+}
+
+/** Runs a whole ingest into a new case file. */
+export async function ingest(opts: IngestOptions): Promise<IngestResult> {
+  const started = Date.now();
+  const job = opts.job ?? 'ingest';
+  const progress = (p: Omit<IngestProgress, 'job'>): void => opts.onProgress?.({ job, ...p });
+  const cancelled = (): boolean => (opts.cancel ? Atomics.load(opts.cancel, 0) !== 0 : false);
+
+  progress({ phase: 'detect', file: null, bytesDone: 0, bytesTotal: 0, records: 0, recordsPerSec: 0, etaSec: null, flows: 0 });
+  const files = await expandInputs(opts.inputs, opts.extractDir ?? `${opts.dbPath}.inputs`);
+  for (const suffix of ['', '-wal', '-shm']) if (existsSync(opts.dbPath + suffix)) rmSync(opts.dbPath + suffix);
+  const db = await createCase(opts.dbPath);
+  try {
+    return await run(db, files, opts, progress, cancelled, started);
+  } finally {
+    await db.close();
+  }
+}
+
+async function run(
+  db: Db,
+  files: InputFile[],
+  opts: IngestOptions,
+  progress: (p: Omit<IngestProgress, 'job'>) => void,
+  cancelled: () => boolean,
+  started: number,
+): Promise<IngestResult> {
+  const kinds: Array<Kind | null> = files.map((f) => {
+    const override = opts.kinds?.[f.path] ?? opts.kinds?.[f.display];
+    if (override) return override;
+    const fd = openSync(f.path, 'r');
+    try {
+      const head = Buffer.alloc(Math.min(65536, f.size));
+      readSync(fd, head, 0, head.length, 0);
+      return detectKind(head);
+    } finally {
+      closeSync(fd);
+    }
+  });
+  await db.exec('BEGIN');
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    await db.run('INSERT INTO inputs (id, path, kind, size, mtime_ms, status) VALUES (?,?,?,?,?,?)', [
+      i, f.display, kinds[i] ?? 'unknown', f.size, Math.round(f.mtimeMs), kinds[i] ? 'pending' : 'skipped',
+    ]);
+  }
+  await db.exec('COMMIT');
+
+  // Context first: it is small, and the capture analysis needs it.
+  const ctx: HostContext = emptyContext();
+  const summary: IngestResult['inputs'] = files.map((f, i) => ({ path: f.display, kind: kinds[i] ?? 'unknown', records: 0, warnings: 0 }));
+  progress({ phase: 'context', file: null, bytesDone: 0, bytesTotal: 0, records: 0, recordsPerSec: 0, etaSec: null, flows: 0 });
+  await db.exec('BEGIN');
+  for (let i = 0; i < files.length; i++) {
+    const kind = kinds[i];
+    if (!kind || kind === 'pcap' || kind === 'pcapng') continue;
+    const text = readFileSync(files[i]!.path, 'utf8');
+    const r = await readContextFile(db, i, kind, text, ctx);
+    summary[i]!.records = r.records;
+    summary[i]!.warnings = r.warnings;
+    await db.run('UPDATE inputs SET records = ?, status = ? WHERE id = ?', [r.records, 'done', i]);
+  }
+  await db.exec('COMMIT');
+
+  const conns = groupConntrack(ctx.ctEvents);
+  const table = new FlowTable();
+  table.addConntrack(conns);
+
+  // Captures: every capture streamed, merged by time so copies of a packet in several files meet.
+  const captures = files.map((f, i) => ({ f, i })).filter(({ i }) => kinds[i] === 'pcap' || kinds[i] === 'pcapng');
+  const bytesTotal = captures.reduce((s, c) => s + c.f.size, 0);
+  let bytesDone = 0;
+  let records = 0;
+  let lastProgress = 0;
+  const t0 = Date.now();
+  const obsW = new BatchInserter(db, 'observations', OBS_COLUMNS);
+  const jW = new BatchInserter(db, 'journeys', JOURNEY_COLUMNS);
+  const writes: Promise<void>[] = [];
+  const anomalyCounts = new Map<string, { count: number; first: number }>();
+  let nextObsId = 1;
+  let nextIfaceId = 1;
+  let isCancelled = false;
+
+  const onJourney = (j: Journey): void => {
+    const asg: Assignment | null = table.assign(j);
+    const a = analyseJourney(j, asg, ctx);
+    const first = j.obs[0]!;
+    const w1 = jW.add([
+      j.id, asg ? asg.flow.id : null, asg ? asg.dir : null, nsText(first.tsSec, first.tsNsec), j.obs.length, first.ipLen,
+      a.ctstate, a.reason, a.detail,
+    ]);
+    if (w1) writes.push(w1);
+    for (const o of j.obs) {
+      const w = obsW.add([
+        o.id, o.input, o.frame, o.offset, o.caplen, o.origLen, o.linkType, nsText(o.tsSec, o.tsNsec), o.ifaceId, o.dir,
+        o.l3, o.src, o.dst, o.proto, o.sport ?? o.icmpType, o.dport ?? o.icmpCode, o.icmpId, o.ipId, o.ttl, o.ipLen,
+        o.tcpFlags, o.seq, o.ack, o.win, o.payloadLen, o.flowId, o.flowDir, o.journeyId, o.tunnelOf, o.anomaly,
+      ]);
+      if (w) writes.push(w);
+    }
+  };
+  const matcher = new JourneyMatcher(onJourney);
+
+  const states: CaptureState[] = captures.map(({ f, i }) => ({ input: i, file: f, ifaces: new Map(), sll2: new Map() }));
+  const ifaceRows: Array<[number, number, number | null, number | null, string | null, number, number | null]> = [];
+  const warnRows: Array<[number, number, string]> = [];
+
+  // One pull-based stream of observations per capture file.
+  function* observations(st: CaptureState): Generator<Observation[]> {
+    const fd = openSync(st.file.path, 'r');
+    const buf = Buffer.alloc(CHUNK);
+    let batch: Observation[] = [];
+    const warnings: CaptureWarning[] = [];
+    let count = 0;
+    const reader = createCaptureReader({
+      onInterface: (iface: CaptureInterface) => {
+        const caseId = nextIfaceId++;
+        st.ifaces.set(iface.id, { caseId, name: iface.name, linkType: iface.linkType });
+        ifaceRows.push([caseId, st.input, iface.id, null, iface.name, iface.linkType, iface.snaplen]);
+      },
+      onWarning: (w) => warnings.push(w),
+      onRecord: (rec) => {
+        count++;
+        const p = decodeFrame(rec.linkType, rec.data);
+        let ifaceId: number | null = st.ifaces.get(rec.interfaceId)?.caseId ?? null;
+        let iface: string | null = st.ifaces.get(rec.interfaceId)?.name ?? null;
+        if (p.ifindex !== null) {
+          // `-i any` (SLL2): the interface is per packet, by the capturing host's ifindex.
+          let id = st.sll2.get(p.ifindex);
+          const name = ifaceName(ctx, p.ifindex) ?? `if${p.ifindex}`;
+          if (id === undefined) {
+            id = nextIfaceId++;
+            st.sll2.set(p.ifindex, id);
+            ifaceRows.push([id, st.input, null, p.ifindex, name, rec.linkType, null]);
+          }
+          ifaceId = id;
+          iface = name;
+        }
+        const dir = rec.direction ?? p.direction;
+        const base = {
+          input: st.input, frame: rec.frame, offset: rec.dataOffset, caplen: rec.caplen, origLen: rec.origLen,
+          linkType: rec.linkType, tsSec: rec.tsSec, tsNsec: rec.tsNsec, t: rec.tsSec + rec.tsNsec / 1e9,
+          ifaceId, iface, dir: dir === 'in' ? 0 : dir === 'out' ? 1 : null,
+        } as const;
+        const outer: Observation = {
+          id: nextObsId++, ...base, ...observationFields(p, rec.data), tunnelOf: null, flowId: null, flowDir: null, journeyId: null,
+        };
+        batch.push(outer);
+        for (const a of p.anomalies) countAnomaly(st.input, a, rec.frame);
+        let inner: DecodedPacket | null = p.inner;
+        while (inner) {
+          batch.push({
+            id: nextObsId++, ...base, ...observationFields(inner, rec.data), tunnelOf: outer.id, flowId: null, flowDir: null, journeyId: null,
+          });
+          for (const a of inner.anomalies) countAnomaly(st.input, a, rec.frame);
+          inner = inner.inner;
+        }
+      },
+    });
+    try {
+      let pos = 0;
+      while (true) {
+        const n = readSync(fd, buf, 0, CHUNK, pos);
+        if (n <= 0) break;
+        pos += n;
+        bytesDone += n;
+        reader.push(buf.subarray(0, n));
+        if (batch.length) {
+          yield batch;
+          batch = [];
+        }
+      }
+      reader.end();
+      if (batch.length) yield batch;
+    } finally {
+      closeSync(fd);
+      for (const w of warnings) warnRows.push([st.input, w.offset, w.message]);
+      const s = summary[st.input]!;
+      s.records = count;
+      s.warnings += warnings.length;
+    }
+  }
+
+  function countAnomaly(input: number, name: string, frame: number): void {
+    const k = `${input}\u0000${name}`;
+    const c = anomalyCounts.get(k);
+    if (c) c.count++;
+    else anomalyCounts.set(k, { count: 1, first: frame });
+  }
+
+  await db.exec('BEGIN');
+  progress({ phase: 'capture', file: null, bytesDone: 0, bytesTotal, records: 0, recordsPerSec: 0, etaSec: null, flows: 0 });
+  const streams = states.map((st) => ({ st, it: observations(st), buf: [] as Observation[], pos: 0, done: false }));
+  const refill = (s: (typeof streams)[number]): void => {
+    while (!s.done && s.pos >= s.buf.length) {
+      const r = s.it.next();
+      if (r.done) s.done = true;
+      else {
+        s.buf = r.value;
+        s.pos = 0;
+      }
+    }
+  };
+  for (const s of streams) refill(s);
+  while (true) {
+    // k-way merge by timestamp (a single capture is simply read in order)
+    let best: (typeof streams)[number] | null = null;
+    for (const s of streams) {
+      if (s.pos < s.buf.length && (!best || s.buf[s.pos]!.t < best.buf[best.pos]!.t)) best = s;
+    }
+    if (!best) break;
+    const o = best.buf[best.pos++]!;
+    if (o.tunnelOf === null) records++;
+    matcher.push(o);
+    if (best.pos >= best.buf.length) refill(best);
+    if (writes.length) {
+      await Promise.all(writes.splice(0));
+      if (cancelled()) {
+        isCancelled = true;
+        break;
+      }
+    }
+    if ((records & 4095) === 0) {
+      const now = Date.now();
+      if (now - lastProgress > 250) {
+        lastProgress = now;
+        const rate = records / Math.max(0.001, (now - t0) / 1000);
+        const bRate = bytesDone / Math.max(0.001, (now - t0) / 1000);
+        progress({
+          phase: 'capture', file: best.st.file.display, bytesDone, bytesTotal, records, recordsPerSec: Math.round(rate),
+          etaSec: bRate > 0 ? (bytesTotal - bytesDone) / bRate : null, flows: table.flows.length,
+        });
+        await new Promise((r) => setImmediate(r));
+        if (cancelled()) {
+          isCancelled = true;
+          break;
+        }
+      }
+    }
+  }
+  if (isCancelled) for (const s of streams) s.it.return(undefined);
+  matcher.flush();
+  await Promise.all(writes.splice(0));
+  await obsW.flush();
+  await jW.flush();
+  for (const r of ifaceRows) await db.run('INSERT INTO interfaces (id, input_id, file_if, ifindex, name, link_type, snaplen) VALUES (?,?,?,?,?,?,?)', r);
+  for (const [input, offset, message] of warnRows)
+    await db.run('INSERT INTO warnings (input_id, offset, message) VALUES (?,?,?)', [input, offset, message]);
+  for (const [k, v] of anomalyCounts) {
+    const [input, name] = k.split('\u0000');
+    await db.run('INSERT INTO anomalies (input_id, name, count, first_frame) VALUES (?,?,?,?)', [Number(input), name!, v.count, v.first]);
+  }
+  for (const st of states) {
+    const s = summary[st.input]!;
+    await db.run('UPDATE inputs SET records = ?, status = ? WHERE id = ?', [s.records, isCancelled ? 'cancelled' : 'done', st.input]);
+  }
+  await db.exec('COMMIT');
+
+  progress({ phase: 'analyse', file: null, bytesDone, bytesTotal, records, recordsPerSec: 0, etaSec: null, flows: table.flows.length });
+  table.addUnseenConntrack(conns);
+  const findings = finishFlows(table, conns, ctx);
+  await db.exec('BEGIN');
+  await writeFlows(db, table, conns);
+  await writeFindings(db, findings);
+  await db.run("INSERT INTO meta (key, value) VALUES ('host_source', ?)", [ctx.ifaceSource]);
+  await db.run("INSERT INTO meta (key, value) VALUES ('created', ?)", [new Date().toISOString()]);
+  await db.run("INSERT INTO meta (key, value) VALUES ('cancelled', ?)", [isCancelled ? '1' : '0']);
+  await db.exec('COMMIT');
+
+  const seconds = (Date.now() - started) / 1000;
+  progress({
+    phase: isCancelled ? 'cancelled' : 'done', file: null, bytesDone, bytesTotal, records,
+    recordsPerSec: Math.round(records / Math.max(0.001, (Date.now() - t0) / 1000)), etaSec: 0, flows: table.flows.length,
+  });
+  return {
+    dbPath: db.path,
+    inputs: summary,
+    packets: records,
+    flows: table.flows.length,
+    cancelled: isCancelled,
+    seconds,
+  };
+}
+
+/** Default case file name for a list of inputs: `./<first input's name>.pathlens.sqlite`. */
+export function defaultCasePath(inputs: string[]): string {
+  const first = inputs[0] ?? 'case';
+  return `./${basename(first.replace(/\/+$/, '')).replace(/\.(pcapng|pcap|tar\.gz|tgz)$/i, '')}.pathlens.sqlite`;
+}

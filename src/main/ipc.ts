@@ -1,0 +1,34 @@
+// Electron IPC transport of the API: one invoke channel carrying {channel, req}; main answers only
+// known channels and only from our own window's frames.
+import { ipcMain } from 'electron';
+import type { BrowserWindow, IpcMainInvokeEvent } from 'electron';
+import { API_EVENTS, isChannel } from '../shared/api';
+import type { Engine } from './server/engine';
+
+/** The single invoke channel and the event channel used by the preload bridge. */
+export const IPC_CALL = 'pathlens:call';
+export const IPC_EVENT = 'pathlens:event';
+
+function trustedSender(e: IpcMainInvokeEvent, win: BrowserWindow, rendererUrl: string): boolean {
+  const frame = e.senderFrame;
+  return e.sender.id === win.webContents.id && frame !== null && frame.url.startsWith(rendererUrl);
+}
+
+/** Wires the engine to a window; returns a function that unwires it. */
+export function registerIpc(engine: Engine, win: BrowserWindow, rendererUrl: string): () => void {
+  ipcMain.handle(IPC_CALL, async (e, msg: unknown) => {
+    if (!trustedSender(e, win, rendererUrl)) throw new Error('refused: foreign sender');
+    const m = msg as { channel?: unknown; req?: unknown } | null;
+    if (!m || typeof m.channel !== 'string' || !isChannel(m.channel)) throw new Error('refused: unknown channel');
+    return engine.handle(m.channel, (m.req ?? {}) as never);
+  });
+  const offs = API_EVENTS.map((ev) =>
+    engine.on(ev, (payload) => {
+      if (!win.isDestroyed()) win.webContents.send(IPC_EVENT, { event: ev, payload });
+    }),
+  );
+  return () => {
+    ipcMain.removeHandler(IPC_CALL);
+    offs.forEach((f) => f());
+  };
+}

@@ -1,0 +1,99 @@
+// SQLite access through node-sqlite3 (Node-API, so the same build loads in Node and Electron).
+import sqlite3 from 'sqlite3';
+import { readFileSync } from 'node:fs';
+
+/** The schema file's text; its PRAGMA user_version line is the version. */
+export const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
+/** The schema version this build writes and reads. */
+export const SCHEMA_VERSION = Number(/PRAGMA user_version = (\d+)/.exec(SCHEMA_SQL)?.[1] ?? 0);
+
+type Param = string | number | bigint | null | Uint8Array;
+
+/** A promise-based handle on one case file. */
+export class Db {
+  private constructor(
+    readonly path: string,
+    private readonly raw: sqlite3.Database,
+  ) {}
+
+  /** Opens (or creates) a database file. */
+  static open(path: string, mode: 'create' | 'readwrite' | 'readonly'): Promise<Db> {
+    const flags =
+      mode === 'readonly'
+        ? sqlite3.OPEN_READONLY
+        : mode === 'readwrite'
+          ? sqlite3.OPEN_READWRITE
+          : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+    return new Promise((resolve, reject) => {
+      const raw = new sqlite3.Database(path, flags, (err) => (err ? reject(err) : resolve(new Db(path, raw))));
+    });
+  }
+
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.raw.exec(sql, (err) => (err ? reject(err) : resolve())));
+  }
+
+  run(sql: string, params: Param[] = []): Promise<{ lastID: number; changes: number }> {
+    return new Promise((resolve, reject) =>
+      this.raw.run(sql, params, function (err) {
+        if (err) reject(err);
+        else resolve({ lastID: this.lastID, changes: this.changes });
+      }),
+    );
+  }
+
+  all<T>(sql: string, params: Param[] = []): Promise<T[]> {
+    return new Promise((resolve, reject) =>
+      this.raw.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[]))),
+    );
+  }
+
+  get<T>(sql: string, params: Param[] = []): Promise<T | undefined> {
+    return new Promise((resolve, reject) =>
+      this.raw.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined))),
+    );
+  }
+
+  /** A prepared statement, reused across batches. */
+  prepare(sql: string): Promise<Statement> {
+    return new Promise((resolve, reject) => {
+      const st = this.raw.prepare(sql, (err) => (err ? reject(err) : resolve(new Statement(st))));
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve())));
+  }
+}
+
+/** A prepared statement. */
+export class Statement {
+  constructor(private readonly raw: sqlite3.Statement) {}
+  run(params: Param[]): Promise<void> {
+    return new Promise((resolve, reject) => this.raw.run(params, (err) => (err ? reject(err) : resolve())));
+  }
+  finalize(): Promise<void> {
+    return new Promise((resolve) => this.raw.finalize(() => resolve()));
+  }
+}
+
+/** Creates a fresh case file with the schema (WAL, tuned for one bulk writer). */
+export async function createCase(path: string): Promise<Db> {
+  const db = await Db.open(path, 'create');
+  await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY;');
+  await db.exec(SCHEMA_SQL);
+  return db;
+}
+
+/** Opens an existing case, refusing one written by another schema version. */
+export async function openCase(path: string, mode: 'readwrite' | 'readonly' = 'readonly'): Promise<Db> {
+  const db = await Db.open(path, mode);
+  const row = await db.get<{ user_version: number }>('PRAGMA user_version');
+  if (row?.user_version !== SCHEMA_VERSION) {
+    await db.close();
+    throw new Error(
+      `${path}: case file has schema version ${row?.user_version ?? '?'}, this pathlens reads ${SCHEMA_VERSION}; re-ingest the inputs`,
+    );
+  }
+  return db;
+}
