@@ -109,7 +109,9 @@ async function main(): Promise<void> {
     file = synthesise(tmp, 200_000);
   }
   try {
-    console.log(`${file}: ${(statSync(file).size / 1e6).toFixed(1)} MB, ${CHUNK >> 10} KiB chunks, best of ${RUNS}`);
+    console.log(
+      `${file}: ${(statSync(file).size / 1e6).toFixed(1)} MB, ${CHUNK >> 10} KiB chunks, best of ${RUNS}`,
+    );
     const theirs = await best('pcap-parser', () => runPcapParser(file)).catch((e: Error) => {
       // It knows only the µs magics: ns pcap (tcpdump --time-stamp-precision=nano) and pcapng fail.
       console.log(`pcap-parser  cannot read this file: ${e.message}`);
@@ -117,7 +119,8 @@ async function main(): Promise<void> {
     });
     const ours = await best('pathlens', () => runOurs(file));
     if (theirs) {
-      if (ours.records !== theirs.records) console.log(`record counts differ: ${ours.records} vs ${theirs.records}`);
+      if (ours.records !== theirs.records)
+        console.log(`record counts differ: ${ours.records} vs ${theirs.records}`);
       console.log(`ratio        pathlens is ${(theirs.ms / ours.ms).toFixed(2)}x the speed of pcap-parser`);
     }
   } finally {

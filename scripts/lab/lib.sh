@@ -209,15 +209,26 @@ pl_udp_echo() { # pl_udp_echo NS ADDR PORT NAME
   pl_wait_listen "$ns" udp "$port"
 }
 
-# Instrumentation: TRACE rules at the top of raw PREROUTING/OUTPUT, tagged with a comment so
-# that an analyzer can recognise (and ignore) them.
+# Instrumentation, tagged with comments so that an analyzer can recognise (and ignore) it:
+#  * TRACE rules at the top of raw PREROUTING/OUTPUT ("pl-trace");
+#  * passive probes without a target in mangle PREROUTING/OUTPUT ("pl-probe ctstate=X",
+#    "pl-probe ctdir=X"): a matching rule shows up in the trace as CONTINUE, so the kernel
+#    itself states each traced packet's conntrack state. They also make sure conntrack is
+#    active in the node: a netns only registers conntrack hooks once a rule needs them (a
+#    routed node without NAT or ctstate rules has no conntrack at all).
 pl_trace_rules() {
-  local ns=$1 cmd c
+  local ns=$1 cmd c st
   local -a cmds=(iptables)
   if [[ $PL_TRACE_V6 == 1 ]]; then cmds+=(ip6tables); fi
   for cmd in "${cmds[@]}"; do
     for c in PREROUTING OUTPUT; do
       ip netns exec "$ns" "$cmd" -t raw -I "$c" 1 -m comment --comment pl-trace -j TRACE
+      for st in NEW ESTABLISHED RELATED INVALID UNTRACKED; do
+        ip netns exec "$ns" "$cmd" -t mangle -I "$c" -m conntrack --ctstate "$st" -m comment --comment "pl-probe ctstate=$st"
+      done
+      for st in ORIGINAL REPLY; do
+        ip netns exec "$ns" "$cmd" -t mangle -I "$c" -m conntrack --ctdir "$st" -m comment --comment "pl-probe ctdir=$st"
+      done
     done
   done
 }
@@ -366,6 +377,8 @@ pl_dump_state() {
   ip netns exec "$ns" ip6tables-save -c >"$o/ip6tables-save.txt" 2>>"$PL_WORK/dump.err" || true
   ip netns exec "$ns" nft -j list ruleset >"$o/nft-ruleset.json" 2>>"$PL_WORK/dump.err" || true
   ip netns exec "$ns" nft list ruleset >"$o/nft-ruleset.txt" 2>>"$PL_WORK/dump.err" || true
+  # Kernel SNMP/netstat counters (absolute, history untouched): rp_filter drops etc.
+  ip netns exec "$ns" nstat -asz >"$o/nstat.txt" 2>>"$PL_WORK/dump.err" || true
   # Sysctls of interest: forwarding, rp_filter, route_localnet, bridge-nf, conntrack.
   ip netns exec "$ns" sysctl -a 2>/dev/null |
     grep -E '^net\.(ipv4\.(ip_forward|ip_local_port_range|conf\.[^.]+\.(forwarding|rp_filter|route_localnet|accept_local|accept_redirects|send_redirects|log_martians|mtu))|ipv6\.conf\.[^.]+\.(forwarding|disable_ipv6)|bridge\.|netfilter\.)' |
@@ -445,4 +458,23 @@ pl_cleanup() {
   done
   if [[ -n "${PL_WORK:-}" && -d "${PL_WORK:-}" ]]; then rm -rf "$PL_WORK"; fi
   exit "$rc"
+}
+
+# pl_topo_router [SERVER_DEFAULT_ROUTE=1]: the common three-namespace topology
+#   client 10.10.1.2 --eth0-- [node eth0 10.10.1.1 | eth1 10.10.2.1] --eth0-- server 10.10.2.2
+# Sets C, N, S to the namespace names; forwarding on in the node; pl_node not yet called.
+pl_topo_router() {
+  local server_default=${1:-1}
+  pl_ns client C
+  pl_ns node N
+  pl_ns server S
+  pl_veth "$C" eth0 "$N" eth0 02:00:0a:0a:01:02 02:00:0a:0a:01:01
+  pl_veth "$N" eth1 "$S" eth0 02:00:0a:0a:02:01 02:00:0a:0a:02:02
+  pl_addr "$C" eth0 10.10.1.2/24
+  pl_addr "$N" eth0 10.10.1.1/24
+  pl_addr "$N" eth1 10.10.2.1/24
+  pl_addr "$S" eth0 10.10.2.2/24
+  ip -n "$C" route add default via 10.10.1.1
+  if [[ $server_default == 1 ]]; then ip -n "$S" route add default via 10.10.2.1; fi
+  pl_sysctl "$N" net.ipv4.ip_forward=1
 }

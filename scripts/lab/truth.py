@@ -281,6 +281,17 @@ def build_rules():
     return rules
 
 
+# ---------------------------------------------------------------- nstat
+def build_netstat():
+    """`nstat -asz` in the node at the end: kernel SNMP/netstat counters (e.g. IPReversePathFilter)."""
+    out = {}
+    for ln in read_lines("nstat.txt"):
+        parts = ln.split()
+        if len(parts) >= 2 and parts[1].isdigit():
+            out[parts[0]] = int(parts[1])
+    return out
+
+
 # ---------------------------------------------------------------- capture.pcap
 def ip_str(b):
     return ".".join(str(x) for x in b)
@@ -310,6 +321,7 @@ def parse_l3(buf, proto):
         p["sport"], p["dport"] = struct.unpack("!HH", l4[:4])
         if p["proto"] == 6 and len(l4) >= 14:
             p["tcpflags"] = l4[13]
+            p["seq"] = struct.unpack("!I", l4[4:8])[0]
             p["window"] = struct.unpack("!H", l4[14:16])[0] if len(l4) >= 16 else None
             p["payload"] = max(0, p["len"] - (buf[0] & 0x0F) * 4 - (l4[12] >> 4) * 4) if p["v"] == 4 else None
     elif p["proto"] == icmp_proto and len(l4) >= 4:
@@ -356,6 +368,8 @@ def build_capture():
     syns = Counter()
     rsts = []
     zero_windows = Counter()
+    data_segs = Counter()
+    max_len = {}
     first = last = None
     while off + 16 <= len(data):
         sec, frac, incl, _orig = struct.unpack(e + "IIII", data[off:off + 16])
@@ -399,10 +413,15 @@ def build_capture():
                 rsts.append(dict(where, tuple=tup, flags=fl))
             if p.get("window") == 0 and not fl & 0x04:
                 zero_windows[f"{tup} if={ifindex}"] += 1
+            if p.get("payload"):
+                data_segs[(f"{tup} if={ifindex}", p["seq"])] += 1
+            max_len[tup] = max(max_len.get(tup, 0), p["len"])
     res.update({"first_ts": first, "last_ts": last, "records_by_ifindex": dict(by_if),
                 "icmp_errors": icmp_errors[:200], "icmp_non_error": dict(icmp_echo),
                 "tcp_syn": dict(syns), "tcp_syn_retransmitted": {k: v for k, v in syns.items() if v > 1},
-                "tcp_rst": rsts[:200], "tcp_zero_window": dict(zero_windows)})
+                "tcp_rst": rsts[:200], "tcp_zero_window": dict(zero_windows),
+                "tcp_data_retransmitted": dict(Counter(k for (k, _seq), n in data_segs.items() if n > 1 for _ in range(n - 1))),
+                "tcp_max_ip_len": max_len})
     return res
 
 
@@ -528,6 +547,10 @@ def build_packets():
         if rule_text:
             ev["rule"] = rule_text
         pkt["steps"][-1]["events"].append(ev)
+        if rule_text and "pl-probe " in rule_text:
+            m2 = re.search(r"pl-probe (ctstate|ctdir)=(\w+)", rule_text)
+            if m2:
+                pkt["ct_state" if m2.group(1) == "ctstate" else "ct_dir"] = m2.group(2)
         if kind == "rule" and verdict != "CONTINUE":
             pkt["rules_matched"].append({"chain": full, "handle": handle, "verdict": verdict, "rule": rule_text})
         if verdict in ("ACCEPT", "DROP", "QUEUE", "STOLEN"):
@@ -740,6 +763,7 @@ def check_expect(exp, truth):
       capture     {"field": dotted (in truth.capture), "count": [op, n]} (len of list/dict or value)
       icmp_error  {"type": t, "code": c, "inner_dport"?: p, "count": [op, n]}
       packets     {"where": {dotted: value}, "count": [op, n]}      traced packets
+      netstat     {"counter": "TcpExtIPReversePathFilter", "value": [op, n]} (nstat -asz at the end)
     """
     k = exp["kind"]
     res = dict(exp)
@@ -768,6 +792,9 @@ def check_expect(exp, truth):
             op, n = "==", exp["equals"]
         else:
             got, op, n = r["rc"], "==", exp.get("rc", 0)
+    elif k == "netstat":
+        got = truth["netstat"].get(exp["counter"])
+        op, n = exp.get("value", [">=", 1])
     elif k == "capture":
         v = get_path(truth["capture"], exp["field"])
         got = len(v) if isinstance(v, (list, dict)) else v
@@ -816,6 +843,7 @@ def main():
     truth["conntrack_stats"] = build_stats()
     truth["rules"] = build_rules()
     truth["capture"] = capture
+    truth["netstat"] = build_netstat()
     exps = load_json("expect.json", []) or []
     truth["expect"] = [check_expect(e, truth) for e in exps]
     hook_paths = Counter(" > ".join(p["path"]) for p in packets)
@@ -834,7 +862,7 @@ def main():
     ])
     # Layout like the reference: top level indented, one flow/packet/route per line.
     order = ["schema", "compatible_with", "scenario", "node_netns", "kernel", "sources", "summary", "expect",
-             "flows", "table_only_entries", "packets", "routes", "conntrack_stats", "rules", "capture"]
+             "flows", "table_only_entries", "packets", "routes", "conntrack_stats", "rules", "capture", "netstat"]
     parts = []
     for key in order:
         v = truth[key]

@@ -24,14 +24,24 @@ function ExportMenu() {
   const [format, setFormat] = useState<ReportFormat>('json');
   return (
     <div className="export">
-      <select value={format} onChange={(e) => setFormat(e.target.value as ReportFormat)} aria-label="report format" data-testid="export-format">
+      <select
+        value={format}
+        onChange={(e) => setFormat(e.target.value as ReportFormat)}
+        aria-label="report format"
+        data-testid="export-format"
+      >
         {FORMATS.map((f) => (
           <option key={f} value={f}>
             {f}
           </option>
         ))}
       </select>
-      <button onClick={() => void c.exportReport(format)} disabled={exporting.status === 'running'} data-testid="export-button" title="export the report for what is in view">
+      <button
+        onClick={() => void c.exportReport(format)}
+        disabled={exporting.status === 'running'}
+        data-testid="export-button"
+        title="export the report for what is in view"
+      >
         export
       </button>
       {exporting.message && (
@@ -61,7 +71,12 @@ export function App() {
   }, [name]);
 
   const tab = (v: string, href: string, label: string, active: boolean) => (
-    <a href={href} className={`tab${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined} data-testid={`nav-${v}`}>
+    <a
+      href={href}
+      className={`tab${active ? ' active' : ''}`}
+      aria-current={active ? 'page' : undefined}
+      data-testid={`nav-${v}`}
+    >
       {label}
     </a>
   );
@@ -83,9 +98,23 @@ export function App() {
         </nav>
         <span className="spacer" />
         <ExportMenu />
-        <button className="theme-toggle" onClick={() => c.toggleTheme()} title="theme: light → dark → system" data-testid="theme-toggle">
+        <button
+          className="theme-toggle"
+          onClick={() => c.toggleTheme()}
+          title="switch between light and dark"
+          data-testid="theme-toggle"
+        >
           {theme === 'light' ? '☀ light' : theme === 'dark' ? '☾ dark' : '◐ system'}
         </button>
+        {theme !== 'system' && (
+          <button
+            className="link"
+            onClick={() => c.setTheme('system')}
+            title="follow the system's colour scheme"
+          >
+            auto
+          </button>
+        )}
       </header>
       <IngestBar />
       <main className="main">

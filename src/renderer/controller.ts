@@ -28,7 +28,16 @@ import { formatRoute, parentRoute, parseRoute } from './route';
 import type { Store } from './store';
 
 /** conntrack-style TCP states counted on the overview (flows.list totals with `state == X`). */
-export const COUNTED_STATES = ['SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE'];
+export const COUNTED_STATES = [
+  'SYN_SENT',
+  'SYN_RECV',
+  'ESTABLISHED',
+  'FIN_WAIT',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'TIME_WAIT',
+  'CLOSE',
+];
 const TIMELINE_BUCKETS = 240;
 const FLOW_PACKET_LIMIT = 1000;
 const THEME_KEY = 'pathlens.theme';
@@ -86,7 +95,9 @@ export class Controller {
         void this.load('findings', 'all', () => this.api.call('findings.list', {}));
         break;
       case 'flow':
-        void this.load('flow', route.id, () => this.api.call('flows.get', { id: route.id, limit: FLOW_PACKET_LIMIT }));
+        void this.load('flow', route.id, () =>
+          this.api.call('flows.get', { id: route.id, limit: FLOW_PACKET_LIMIT }),
+        );
         break;
       case 'packet':
         void this.load('packet', String(route.id), () => this.api.call('packets.get', { id: route.id }));
@@ -96,7 +107,12 @@ export class Controller {
     }
   }
 
-  private async load<S extends Slot>(slot: S, key: string, fetch: () => Promise<SlotData[S]>, force = false): Promise<void> {
+  private async load<S extends Slot>(
+    slot: S,
+    key: string,
+    fetch: () => Promise<SlotData[S]>,
+    force = false,
+  ): Promise<void> {
     const cur = this.state[slot];
     if (!force && cur.key === key && (cur.status === 'ready' || cur.status === 'loading')) return;
     this.store.dispatch(loadStarted<S>, { slot, key });
@@ -110,9 +126,13 @@ export class Controller {
 
   private async countStates(): Promise<Array<[string, number]>> {
     const totals = await Promise.all(
-      COUNTED_STATES.map((s) => this.api.call('flows.list', { filter: `state == ${s}`, offset: 0, limit: 1 })),
+      COUNTED_STATES.map((s) =>
+        this.api.call('flows.list', { filter: `state == ${s}`, offset: 0, limit: 1 }),
+      ),
     );
-    return COUNTED_STATES.map((s, i): [string, number] => [s, totals[i]?.total ?? 0]).filter(([, n]) => n > 0);
+    return COUNTED_STATES.map((s, i): [string, number] => [s, totals[i]?.total ?? 0]).filter(
+      ([, n]) => n > 0,
+    );
   }
 
   loadTimeline(force = false): Promise<void> {
@@ -121,7 +141,11 @@ export class Controller {
     return this.load(
       'timeline',
       key,
-      () => this.api.call('timeline.get', zoom ? { ...zoom, buckets: TIMELINE_BUCKETS } : { buckets: TIMELINE_BUCKETS }),
+      () =>
+        this.api.call(
+          'timeline.get',
+          zoom ? { ...zoom, buckets: TIMELINE_BUCKETS } : { buckets: TIMELINE_BUCKETS },
+        ),
       force,
     );
   }
@@ -188,7 +212,7 @@ export class Controller {
   }
 
   toggleTheme(): void {
-    this.store.dispatch(themeToggled, undefined);
+    this.store.dispatch(themeToggled, window.matchMedia('(prefers-color-scheme: dark)').matches);
     this.applyTheme(this.state.theme);
   }
 
@@ -237,7 +261,10 @@ export class Controller {
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      this.store.dispatch(exportChanged, { status: 'done', message: `exported ${res.filename} (${blob.size} bytes)` });
+      this.store.dispatch(exportChanged, {
+        status: 'done',
+        message: `exported ${res.filename} (${blob.size} bytes)`,
+      });
     } catch (e) {
       this.store.dispatch(exportChanged, { status: 'error', message: `export failed: ${message(e)}` });
     }
@@ -249,7 +276,10 @@ export class Controller {
     try {
       await this.api.call('ingest.cancel', { job });
     } catch (e) {
-      this.store.dispatch(ingestProgressed, { ...(this.state.ingest as IngestProgress), message: message(e) });
+      this.store.dispatch(ingestProgressed, {
+        ...(this.state.ingest as IngestProgress),
+        message: message(e),
+      });
     }
   }
 
@@ -279,7 +309,8 @@ export class Controller {
   /** Keyboard: j/k or arrows move, Enter opens, Esc goes back, / focuses the filter. */
   onKey(e: KeyboardEvent): void {
     const target = e.target as HTMLElement | null;
-    const typing = !!target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable);
+    const typing =
+      !!target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable);
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (typing) {
       if (e.key === 'Escape') target?.blur();
@@ -297,7 +328,14 @@ export class Controller {
       return;
     }
     if (route.view !== 'flows') return;
-    const moves: Record<string, number> = { j: 1, ArrowDown: 1, k: -1, ArrowUp: -1, PageDown: 20, PageUp: -20 };
+    const moves: Record<string, number> = {
+      j: 1,
+      ArrowDown: 1,
+      k: -1,
+      ArrowUp: -1,
+      PageDown: 20,
+      PageUp: -20,
+    };
     const delta = moves[e.key];
     if (delta !== undefined) {
       e.preventDefault();

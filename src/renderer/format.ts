@@ -89,9 +89,19 @@ export function natChanges(flow: FlowJson): NatChange[] {
   const out: NatChange[] = [];
   const before = (a: string, p?: number) => endpoint(a, p);
   if (flow.nat.dnat || orig.dst !== reply.src || (orig.dport ?? null) !== (reply.sport ?? null))
-    out.push({ kind: 'DNAT', side: 'dst', before: before(orig.dst, orig.dport), after: before(reply.src, reply.sport) });
+    out.push({
+      kind: 'DNAT',
+      side: 'dst',
+      before: before(orig.dst, orig.dport),
+      after: before(reply.src, reply.sport),
+    });
   if (flow.nat.snat || orig.src !== reply.dst || (orig.sport ?? null) !== (reply.dport ?? null))
-    out.push({ kind: 'SNAT', side: 'src', before: before(orig.src, orig.sport), after: before(reply.dst, reply.dport) });
+    out.push({
+      kind: 'SNAT',
+      side: 'src',
+      before: before(orig.src, orig.sport),
+      after: before(reply.dst, reply.dport),
+    });
   // ICMP echo ids are the "ports" of ICMP: a changed id with the same addresses is still SNAT.
   return out.filter((c) => c.before !== c.after || (c.kind === 'DNAT' ? flow.nat.dnat : flow.nat.snat));
 }

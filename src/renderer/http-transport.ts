@@ -14,7 +14,10 @@ export interface HttpTransportOptions {
   /** absolute URL of the API root, ending in "/api/" */
   apiBase: string;
   token: string;
-  fetch: (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<{
+  fetch: (
+    url: string,
+    init: { method: string; headers: Record<string, string>; body: string },
+  ) => Promise<{
     ok: boolean;
     status: number;
     text(): Promise<string>;
@@ -36,8 +39,24 @@ export class ApiError extends Error {
 
 function errorText(error: unknown): string {
   if (typeof error === 'string') return error;
-  if (error && typeof error === 'object' && 'message' in error) return String((error as { message: unknown }).message);
+  if (error && typeof error === 'object' && 'message' in error)
+    return String((error as { message: unknown }).message);
   return JSON.stringify(error);
+}
+
+interface Envelope {
+  ok?: boolean;
+  result?: unknown;
+  error?: unknown;
+}
+
+/** The response envelope, or undefined when the body is not JSON (a proxy's error page…). */
+function parseBody(text: string): Envelope | null | undefined {
+  try {
+    return JSON.parse(text) as Envelope | null;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createHttpApi(opts: HttpTransportOptions): PathlensApi {
@@ -68,14 +87,15 @@ export function createHttpApi(opts: HttpTransportOptions): PathlensApi {
         body: JSON.stringify(req),
       });
       const text = await res.text();
-      let body: { ok?: boolean; result?: unknown; error?: unknown } | null = null;
-      try {
-        body = JSON.parse(text) as typeof body;
-      } catch {
+      const body = parseBody(text);
+      if (body === undefined)
         throw new ApiError(channel, res.status, `${channel}: HTTP ${res.status} ${text.slice(0, 200)}`);
-      }
       if (!res.ok || !body || body.ok !== true) {
-        throw new ApiError(channel, res.status, `${channel}: ${errorText(body?.error ?? `HTTP ${res.status}`)}`);
+        throw new ApiError(
+          channel,
+          res.status,
+          `${channel}: ${errorText(body?.error ?? `HTTP ${res.status}`)}`,
+        );
       }
       return body.result as Res<C>;
     },

@@ -78,7 +78,9 @@ export function layoutLadder(flow: FlowJson, packets: PacketJson[]): Ladder {
       }
     }
   }
-  const server = flow.reply ? endpoint(flow.reply.src, flow.reply.sport) : endpoint(flow.orig.dst, flow.orig.dport);
+  const server = flow.reply
+    ? endpoint(flow.reply.src, flow.reply.sport)
+    : endpoint(flow.orig.dst, flow.orig.dport);
   const columns: LadderColumn[] = [
     { key: 'client', label: 'client', sub: endpoint(flow.orig.src, flow.orig.sport) },
     ...ifaceOrder.map((k) => ({
@@ -107,7 +109,11 @@ export function layoutLadder(flow: FlowJson, packets: PacketJson[]): Ladder {
       // Captured on one side of the rewrite only: place the NAT step where its hook runs.
       for (const s of p.nat ?? []) {
         const early = s.hook === 'PREROUTING' || s.hook === 'OUTPUT';
-        rewrites.push({ col: (early ? inner[0] : inner[inner.length - 1]) as number, text: natText(s), source: 'nat' });
+        rewrites.push({
+          col: (early ? inner[0] : inner[inner.length - 1]) as number,
+          text: natText(s),
+          source: 'nat',
+        });
       }
     }
     // Heuristic: the same sequence number again in the same direction with SYN, FIN or PSH set.

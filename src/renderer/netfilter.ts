@@ -32,7 +32,14 @@ export function groupByHook(nf: NetfilterJson, nat: NatStepJson[] = []): HookGro
   const groups = new Map<Hook, HookGroup>();
   for (const hook of HOOKS) {
     const at = nf.hooks.indexOf(hook);
-    groups.set(hook, { hook, passed: at >= 0, order: at >= 0 ? at + 1 : null, chains: [], rules: [], nat: [] });
+    groups.set(hook, {
+      hook,
+      passed: at >= 0,
+      order: at >= 0 ? at + 1 : null,
+      chains: [],
+      rules: [],
+      nat: [],
+    });
   }
   const chainHook = new Map<string, Hook>();
   let current: Hook | null = nf.hooks[0] ?? null;

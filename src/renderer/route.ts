@@ -44,7 +44,12 @@ export function parseRoute(hash: string): Route {
   const [head = '', arg] = path.split('/');
   switch (head) {
     case 'flows':
-      return { view: 'flows', filter: params.get('filter') ?? '', sort: parseSort(params.get('sort')), sel: params.get('sel') };
+      return {
+        view: 'flows',
+        filter: params.get('filter') ?? '',
+        sort: parseSort(params.get('sort')),
+        sel: params.get('sel'),
+      };
     case 'flow':
       if (arg) return { view: 'flow', id: decodeURIComponent(arg) };
       break;
@@ -84,6 +89,7 @@ export function formatRoute(route: Route): string {
 /** Where Esc goes: packet → its flow, flow → the flow table, others stay. */
 export function parentRoute(route: Route, flowsRoute: Route): Route | null {
   if (route.view === 'packet') return route.flow ? { view: 'flow', id: route.flow } : flowsRoute;
-  if (route.view === 'flow') return flowsRoute.view === 'flows' ? { ...flowsRoute, sel: route.id } : flowsRoute;
+  if (route.view === 'flow')
+    return flowsRoute.view === 'flows' ? { ...flowsRoute, sel: route.id } : flowsRoute;
   return null;
 }

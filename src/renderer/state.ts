@@ -146,17 +146,20 @@ export function routeChanged(state: AppState, route: Route): AppState {
 /** The case changed under the table (an ingest finished): ask again for the same query. */
 export function flowsInvalidated(state: AppState): AppState {
   const f = state.flows;
-  return { ...state, flows: { ...f, version: f.version + 1, total: null, pages: {}, pending: [], loadError: null } };
+  return {
+    ...state,
+    flows: { ...f, version: f.version + 1, total: null, pages: {}, pending: [], loadError: null },
+  };
 }
 
 export function themeChanged(state: AppState, theme: Theme): AppState {
   return { ...state, theme };
 }
 
-/** light → dark → system → light. */
-export function themeToggled(state: AppState): AppState {
-  const next: Theme = state.theme === 'light' ? 'dark' : state.theme === 'dark' ? 'system' : 'light';
-  return { ...state, theme: next };
+/** Flips what is shown (light ↔ dark); `systemDark` says what "system" currently shows. */
+export function themeToggled(state: AppState, systemDark: boolean): AppState {
+  const shown = state.theme === 'system' ? (systemDark ? 'dark' : 'light') : state.theme;
+  return { ...state, theme: shown === 'dark' ? 'light' : 'dark' };
 }
 
 export function loadStarted<S extends Slot>(state: AppState, p: { slot: S; key: string }): AppState {
@@ -166,7 +169,10 @@ export function loadStarted<S extends Slot>(state: AppState, p: { slot: S; key: 
   return { ...state, [p.slot]: { status: 'loading', key: p.key, data, error: null } };
 }
 
-export function loadSucceeded<S extends Slot>(state: AppState, p: { slot: S; key: string; data: SlotData[S] }): AppState {
+export function loadSucceeded<S extends Slot>(
+  state: AppState,
+  p: { slot: S; key: string; data: SlotData[S] },
+): AppState {
   if ((state[p.slot] as Loadable<unknown>).key !== p.key) return state;
   return { ...state, [p.slot]: { status: 'ready', key: p.key, data: p.data, error: null } };
 }
@@ -193,12 +199,20 @@ export function filterDraftChanged(state: AppState, draft: string): AppState {
 
 /** Pages covering rows [from, to) that are neither loaded nor asked for. */
 export function missingPages(flows: FlowsState, from: number, to: number): number[] {
+  // With no total yet, ask for one page only: its answer tells how many there are.
+  if (flows.total === null && flows.pending.length > 0) return [];
   const out: number[] = [];
-  const last = flows.total === null ? Math.floor(Math.max(from, to - 1) / PAGE_SIZE) : Math.ceil(flows.total / PAGE_SIZE) - 1;
-  for (let p = Math.max(0, Math.floor(from / PAGE_SIZE)); p <= Math.min(last, Math.floor((to - 1) / PAGE_SIZE)); p++) {
+  const last =
+    flows.total === null
+      ? Math.floor(Math.max(from, to - 1) / PAGE_SIZE)
+      : Math.ceil(flows.total / PAGE_SIZE) - 1;
+  for (
+    let p = Math.max(0, Math.floor(from / PAGE_SIZE));
+    p <= Math.min(last, Math.floor((to - 1) / PAGE_SIZE));
+    p++
+  ) {
     if (!flows.pages[p] && !flows.pending.includes(p)) out.push(p);
   }
-  // With no total yet, ask only for the first page needed: the answer tells how many there are.
   return flows.total === null ? out.slice(0, 1) : out;
 }
 
@@ -208,7 +222,10 @@ export function flowsPageRequested(state: AppState, p: { version: number; page: 
   return { ...state, flows: { ...f, pending: [...f.pending, p.page] } };
 }
 
-export function flowsPageLoaded(state: AppState, p: { version: number; page: number; result: FlowPage }): AppState {
+export function flowsPageLoaded(
+  state: AppState,
+  p: { version: number; page: number; result: FlowPage },
+): AppState {
   const f = state.flows;
   if (p.version !== f.version) return state;
   const pages: Record<number, FlowJson[]> = { ...f.pages, [p.page]: p.result.rows };
@@ -228,7 +245,10 @@ export function flowsPageLoaded(state: AppState, p: { version: number; page: num
   return { ...state, flows: withSelection(next, next.selected, f.selectedId) };
 }
 
-export function flowsPageFailed(state: AppState, p: { version: number; page: number; error: string }): AppState {
+export function flowsPageFailed(
+  state: AppState,
+  p: { version: number; page: number; error: string },
+): AppState {
   const f = state.flows;
   if (p.version !== f.version) return state;
   return { ...state, flows: { ...f, pending: f.pending.filter((x) => x !== p.page), loadError: p.error } };

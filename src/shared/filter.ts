@@ -28,11 +28,31 @@ export const FILTER_FIELDS: Record<string, FieldSpec> = {
   'ip.dst': { type: 'ip', which: 'dst', help: 'destination address of either tuple' },
   port: { type: 'port', which: 'any', help: 'any TCP/UDP/SCTP port of either tuple' },
   'tcp.port': { type: 'port', which: 'any', proto: 'tcp', help: 'any port of a TCP flow' },
-  'tcp.srcport': { type: 'port', which: 'src', proto: 'tcp', help: 'source port of a TCP flow (either tuple)' },
-  'tcp.dstport': { type: 'port', which: 'dst', proto: 'tcp', help: 'destination port of a TCP flow (either tuple)' },
+  'tcp.srcport': {
+    type: 'port',
+    which: 'src',
+    proto: 'tcp',
+    help: 'source port of a TCP flow (either tuple)',
+  },
+  'tcp.dstport': {
+    type: 'port',
+    which: 'dst',
+    proto: 'tcp',
+    help: 'destination port of a TCP flow (either tuple)',
+  },
   'udp.port': { type: 'port', which: 'any', proto: 'udp', help: 'any port of a UDP flow' },
-  'udp.srcport': { type: 'port', which: 'src', proto: 'udp', help: 'source port of a UDP flow (either tuple)' },
-  'udp.dstport': { type: 'port', which: 'dst', proto: 'udp', help: 'destination port of a UDP flow (either tuple)' },
+  'udp.srcport': {
+    type: 'port',
+    which: 'src',
+    proto: 'udp',
+    help: 'source port of a UDP flow (either tuple)',
+  },
+  'udp.dstport': {
+    type: 'port',
+    which: 'dst',
+    proto: 'udp',
+    help: 'destination port of a UDP flow (either tuple)',
+  },
   proto: { type: 'string', fold: 'lower', help: 'protocol name: tcp, udp, icmp, icmpv6, sctp…' },
   state: { type: 'string', fold: 'upper', help: 'TCP state or conntrack state (ESTABLISHED, TIME_WAIT…)' },
   conn_state: { type: 'string', fold: 'upper', help: 'Zeek conn_state (S0, SF, REJ…)' },
@@ -146,7 +166,8 @@ function tokenize(text: string): Token[] {
       while (j < text.length && WORD_RE.test(text[j] as string)) j++;
       const word = text.slice(i, j);
       const lower = word.toLowerCase();
-      if (lower === 'and' || lower === 'or' || lower === 'not') tokens.push({ kind: lower, text: word, column });
+      if (lower === 'and' || lower === 'or' || lower === 'not')
+        tokens.push({ kind: lower, text: word, column });
       else if (lower in OP_WORDS) tokens.push({ kind: 'op', text: OP_WORDS[lower] as string, column });
       else tokens.push({ kind: 'word', text: word, column });
       i = j;
@@ -213,7 +234,7 @@ export function formatIp(family: 4 | 6, bytes: number[]): string {
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -250,8 +271,10 @@ export function ipInCidr(addr: string, net: { family: 4 | 6; bytes: number[]; pr
 function parseIpValue(tok: Token): FilterValue {
   const [addrText = '', prefixText, extra] = tok.text.split('/');
   const ip = parseIp(addrText);
-  if (!ip || extra !== undefined) throw new FilterError(`expected IP address or CIDR, got '${tok.text}'`, tok.column);
-  if (prefixText === undefined) return { kind: 'ip', family: ip.family, bytes: ip.bytes, text: formatIp(ip.family, ip.bytes) };
+  if (!ip || extra !== undefined)
+    throw new FilterError(`expected IP address or CIDR, got '${tok.text}'`, tok.column);
+  if (prefixText === undefined)
+    return { kind: 'ip', family: ip.family, bytes: ip.bytes, text: formatIp(ip.family, ip.bytes) };
   const max = ip.family === 4 ? 32 : 128;
   const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
   if (!(prefix >= 0 && prefix <= max))
@@ -318,11 +341,13 @@ class Parser {
       this.next();
       return inner;
     }
-    if (t.kind !== 'word') throw new FilterError(t.kind === 'end' ? 'expected expression' : `unexpected '${t.text}'`, t.column);
+    if (t.kind !== 'word')
+      throw new FilterError(t.kind === 'end' ? 'expected expression' : `unexpected '${t.text}'`, t.column);
     const name = t.text.toLowerCase();
     const spec = FILTER_FIELDS[name];
     if (!spec) {
-      if ((FILTER_FLAGS as readonly string[]).includes(name)) return { type: 'flag', flag: name as FilterFlag, column: t.column };
+      if ((FILTER_FLAGS as readonly string[]).includes(name))
+        return { type: 'flag', flag: name as FilterFlag, column: t.column };
       throw new FilterError(`unknown field '${t.text}'`, t.column);
     }
     const opTok = this.peek();
@@ -343,11 +368,13 @@ class Parser {
     if (spec.type === 'number' || spec.type === 'port') {
       if (!/^\d+$/.test(v.text)) throw new FilterError(`expected number, got '${v.text}'`, v.column);
       const value = Number(v.text);
-      if (spec.type === 'port' && value > 65535) throw new FilterError(`port out of range: ${v.text}`, v.column);
+      if (spec.type === 'port' && value > 65535)
+        throw new FilterError(`port out of range: ${v.text}`, v.column);
       return { kind: 'number', value };
     }
     if (spec.type === 'ip' && op !== 'contains') return parseIpValue(v);
-    const fold = spec.fold === 'upper' ? v.text.toUpperCase() : spec.fold === 'lower' ? v.text.toLowerCase() : v.text;
+    const fold =
+      spec.fold === 'upper' ? v.text.toUpperCase() : spec.fold === 'lower' ? v.text.toLowerCase() : v.text;
     return { kind: 'string', value: fold };
   }
 }
@@ -468,7 +495,8 @@ function matchCmp(node: Extract<FilterNode, { type: 'cmp' }>, flow: FlowJson): b
       const s = v.kind === 'string' ? v.value : '';
       let values: Array<string | null | undefined>;
       if (node.field === 'proto') values = [flow.proto.toLowerCase()];
-      else if (node.field === 'state') values = [flow.tcp?.state?.toUpperCase(), flowCtState(flow)?.toUpperCase()];
+      else if (node.field === 'state')
+        values = [flow.tcp?.state?.toUpperCase(), flowCtState(flow)?.toUpperCase()];
       else values = [flow.tcp?.conn_state?.toUpperCase()];
       hit = values.some((x) => typeof x === 'string' && (op === 'contains' ? x.includes(s) : x === s));
       break;

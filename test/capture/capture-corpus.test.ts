@@ -41,7 +41,14 @@ function manifest(): Row[] {
 
 /** Stream a file through the reader in chunks of `size`, copying record bytes. */
 function readChunked(bytes: Uint8Array, size: number): CaptureContents {
-  const out: CaptureContents = { format: null, interfaces: [], records: [], warnings: [], names: [], stats: [] };
+  const out: CaptureContents = {
+    format: null,
+    interfaces: [],
+    records: [],
+    warnings: [],
+    names: [],
+    stats: [],
+  };
   const r = createCaptureReader({
     onRecord: (rec) => out.records.push({ ...rec, data: new Uint8Array(rec.data) }),
     onInterface: (i) => out.interfaces.push(i),
@@ -68,7 +75,8 @@ describe.skipIf(!existsSync(path.join(corpusDir, 'manifest.tsv')))(`corpus ${cor
       const t0 = performance.now();
       const out = readChunked(readFileSync(path.join(corpusDir, row.file)), CHUNK);
       if (performance.now() - t0 > 10_000) slow.push(row.file);
-      if (out.records.length !== row.packets) wrong.push(`${row.file}: ${out.records.length} != ${row.packets}`);
+      if (out.records.length !== row.packets)
+        wrong.push(`${row.file}: ${out.records.length} != ${row.packets}`);
     }
     expect(readable.length).toBeGreaterThan(800);
     expect(wrong).toEqual([]);
@@ -104,6 +112,20 @@ describe.skipIf(!existsSync(path.join(corpusDir, 'manifest.tsv')))(`corpus ${cor
     }
   });
 
+  it('reads each pcapng conformance file identically in its little- and big-endian version', () => {
+    const pairs = rows.filter((r) => r.file.includes('/output_le/'));
+    expect(pairs.length).toBeGreaterThan(0);
+    for (const row of pairs) {
+      const le = readChunked(readFileSync(path.join(corpusDir, row.file)), CHUNK);
+      const be = readChunked(
+        readFileSync(path.join(corpusDir, row.file.replace('/output_le/', '/output_be/'))),
+        CHUNK,
+      );
+      expect(le.warnings, row.file).toEqual([]);
+      expect(be, row.file).toEqual(le);
+    }
+  });
+
   it('agrees record for record with pcap-parser on every classic pcap it can parse', async () => {
     const require = createRequire(import.meta.url);
     const pcapParser = require('pcap-parser') as {
@@ -136,7 +158,8 @@ describe.skipIf(!existsSync(path.join(corpusDir, 'manifest.tsv')))(`corpus ${cor
       const bytes = readFileSync(path.join(corpusDir, row.file));
       // pcap-parser knows only the µs magics and ignores the pre-2.3 caplen/len swap.
       const magic = bytes.subarray(0, 4).toString('hex');
-      if ((magic !== 'd4c3b2a1' && magic !== 'a1b2c3d4') || bytes.readUInt16LE(6) + bytes.readUInt16BE(6) < 6) continue;
+      if ((magic !== 'd4c3b2a1' && magic !== 'a1b2c3d4') || bytes.readUInt16LE(6) + bytes.readUInt16BE(6) < 6)
+        continue;
       const theirs = await parseWithPcapParser(bytes);
       if (!theirs.ok) continue;
       const ours = readChunked(bytes, CHUNK);
@@ -151,7 +174,8 @@ describe.skipIf(!existsSync(path.join(corpusDir, 'manifest.tsv')))(`corpus ${cor
         records++;
         // Compare total µs: we carry an out-of-range fraction into the seconds, pcap-parser does not.
         const same =
-          t.header.timestampSeconds * 1e6 + t.header.timestampMicroseconds === rec.tsSec * 1e6 + rec.tsNsec / 1000 &&
+          t.header.timestampSeconds * 1e6 + t.header.timestampMicroseconds ===
+            rec.tsSec * 1e6 + rec.tsNsec / 1000 &&
           t.header.capturedLength === rec.caplen &&
           t.header.originalLength === rec.origLen &&
           Buffer.compare(Buffer.from(t.data), Buffer.from(rec.data)) === 0;

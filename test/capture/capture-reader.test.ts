@@ -56,7 +56,8 @@ const cat = (...parts: Uint8Array[]): Uint8Array => {
   return out;
 };
 
-const payload = (len: number, seed: number): Uint8Array => Uint8Array.from({ length: len }, (_, i) => (seed + i) & 0xff);
+const payload = (len: number, seed: number): Uint8Array =>
+  Uint8Array.from({ length: len }, (_, i) => (seed + i) & 0xff);
 
 interface PcapOpts {
   le?: boolean;
@@ -95,14 +96,19 @@ function pcapRecord(r: PcapRec, le = true, modified = false): Uint8Array {
   const w = new W(le).u32(r.sec).u32(r.frac);
   if (r.swapped) w.u32(len).u32(r.data.length);
   else w.u32(r.data.length).u32(len);
-  if (modified) w.u32(3).u16(0x0800).u8(r.pktType ?? 0).u8(0);
+  if (modified)
+    w.u32(3)
+      .u16(0x0800)
+      .u8(r.pktType ?? 0)
+      .u8(0);
   return w.raw(r.data).bytes();
 }
 
 function opt(le: boolean, code: number, value: ArrayLike<number>): Uint8Array {
   return new W(le).u16(code).u16(value.length).raw(value).pad4().bytes();
 }
-const optStr = (le: boolean, code: number, s: string): Uint8Array => opt(le, code, new TextEncoder().encode(s));
+const optStr = (le: boolean, code: number, s: string): Uint8Array =>
+  opt(le, code, new TextEncoder().encode(s));
 const endOpt = (le: boolean): Uint8Array => new W(le).u32(0).bytes();
 
 function block(le: boolean, type: number, body: Uint8Array): Uint8Array {
@@ -120,7 +126,14 @@ function idb(le: boolean, link: number, snaplen: number, ...opts: Uint8Array[]):
   return block(le, 1, cat(new W(le).u16(link).u16(0).u32(snaplen).bytes(), ...opts));
 }
 
-function epb(le: boolean, ifId: number, ts: bigint, data: Uint8Array, origLen?: number, ...opts: Uint8Array[]) {
+function epb(
+  le: boolean,
+  ifId: number,
+  ts: bigint,
+  data: Uint8Array,
+  origLen?: number,
+  ...opts: Uint8Array[]
+) {
   const w = new W(le)
     .u32(ifId)
     .u32(Number(ts >> 32n))
@@ -136,7 +149,14 @@ const spb = (le: boolean, origLen: number, data: Uint8Array): Uint8Array =>
   block(le, 3, new W(le).u32(origLen).raw(data).bytes());
 
 function readChunked(bytes: Uint8Array, size: number): CaptureContents {
-  const out: CaptureContents = { format: null, interfaces: [], records: [], warnings: [], names: [], stats: [] };
+  const out: CaptureContents = {
+    format: null,
+    interfaces: [],
+    records: [],
+    warnings: [],
+    names: [],
+    stats: [],
+  };
   const r = createCaptureReader({
     onRecord: (rec) => out.records.push({ ...rec, data: new Uint8Array(rec.data) }),
     onInterface: (i) => out.interfaces.push(i),
@@ -229,7 +249,9 @@ describe('classic pcap', () => {
         pcapHeader({ le, magic: 0xa1b23c4d, link: 276 }),
         pcapRecord({ sec: 1795667558, frac: 221416252, data: payload(48, 3) }, le),
       );
-      expect(file.subarray(0, 4)).toEqual(Uint8Array.from(le ? [0x4d, 0x3c, 0xb2, 0xa1] : [0xa1, 0xb2, 0x3c, 0x4d]));
+      expect(file.subarray(0, 4)).toEqual(
+        Uint8Array.from(le ? [0x4d, 0x3c, 0xb2, 0xa1] : [0xa1, 0xb2, 0x3c, 0x4d]),
+      );
       const out = readAllWays(file);
       expect(out.warnings).toEqual([]);
       expect(out.interfaces[0]?.tsUnitsPerSec).toBe(1e9);
@@ -265,7 +287,9 @@ describe('classic pcap', () => {
     const r = { sec: 1, frac: 0, data: payload(10, 0), len: 100, swapped: true };
     const v22 = readAllWays(cat(pcapHeader({ minor: 2 }), pcapRecord(r)));
     expect(v22.records.map((x) => [x.caplen, x.origLen])).toEqual([[10, 100]]);
-    const v23 = readAllWays(cat(pcapHeader({ minor: 3 }), pcapRecord(r), pcapRecord({ ...r, swapped: false })));
+    const v23 = readAllWays(
+      cat(pcapHeader({ minor: 3 }), pcapRecord(r), pcapRecord({ ...r, swapped: false })),
+    );
     expect(v23.records.map((x) => [x.caplen, x.origLen])).toEqual([
       [10, 100],
       [10, 100],
@@ -350,7 +374,9 @@ describe('classic pcap', () => {
       ),
     );
     expect(out.records.length).toBe(2);
-    expect(out.warnings).toEqual([expect.objectContaining({ offset: 24, message: expect.stringMatching(/snaplen 8/) })]);
+    expect(out.warnings).toEqual([
+      expect.objectContaining({ offset: 24, message: expect.stringMatching(/snaplen 8/) }),
+    ]);
   });
 });
 
@@ -364,7 +390,15 @@ describe('pcapng', () => {
       const head = cat(
         shb(le, 1, 0, cat(optStr(le, 4, 'dumpcap'), endOpt(le))),
         // No opt_endofopt: the reader must stop at the block end.
-        idb(le, 1, 262144, optStr(le, 2, 'eth0'), optStr(le, 3, 'uplink'), opt(le, 9, [9]), opt(le, 13, [32])),
+        idb(
+          le,
+          1,
+          262144,
+          optStr(le, 2, 'eth0'),
+          optStr(le, 3, 'uplink'),
+          opt(le, 9, [9]),
+          opt(le, 13, [32]),
+        ),
       );
       const file = cat(
         head,
@@ -483,7 +517,13 @@ describe('pcapng', () => {
       le,
       4,
       cat(
-        new W(le).u16(1).u16(4 + 8).raw([10, 0, 0, 1]).raw(new TextEncoder().encode('a.lan\0b\0')).pad4().bytes(),
+        new W(le)
+          .u16(1)
+          .u16(4 + 8)
+          .raw([10, 0, 0, 1])
+          .raw(new TextEncoder().encode('a.lan\0b\0'))
+          .pad4()
+          .bytes(),
         new W(le)
           .u16(2)
           .u16(16 + 4)
@@ -602,7 +642,9 @@ describe('pcapng', () => {
       expect.stringMatching(/caplen 200 exceeds the 8 bytes/),
       expect.stringMatching(/names interface 5, section has 1/),
       expect.stringMatching(/unsupported version 2\.0; skipped/),
-      expect.stringMatching(new RegExp(`block type 0x00000006 at offset ${file.length} truncated \\(30 of 72`)),
+      expect.stringMatching(
+        new RegExp(`block type 0x00000006 at offset ${file.length} truncated \\(30 of 72`),
+      ),
     ]);
   });
 });
@@ -632,7 +674,9 @@ describe('detection and streaming', () => {
     expect(readCaptureBytes(Uint8Array.from([0xd4, 0xc3])).warnings[0]?.offset).toBe(0);
     const text = readCaptureBytes(new TextEncoder().encode('GET / HTTP/1.1\r\n'));
     expect(text.format).toBe(null);
-    expect(text.warnings).toEqual([{ message: 'not a pcap or pcapng file (first bytes 47 45 54 20)', offset: 0 }]);
+    expect(text.warnings).toEqual([
+      { message: 'not a pcap or pcapng file (first bytes 47 45 54 20)', offset: 0 },
+    ]);
   });
 
   it('hands out data views valid during the callback, from a bounded buffer', () => {
@@ -673,7 +717,10 @@ describe('pcapng timestamp arithmetic', () => {
         const v = (BigInt(hi) << 32n) | BigInt(lo);
         const units = res.binary ? 1n << BigInt(res.exponent) : 10n ** BigInt(res.exponent);
         splitTimestamp(hi, lo, res);
-        expect([tsOut.sec, tsOut.nsec]).toEqual([Number(v / units), Number(((v % units) * 1_000_000_000n) / units)]);
+        expect([tsOut.sec, tsOut.nsec]).toEqual([
+          Number(v / units),
+          Number(((v % units) * 1_000_000_000n) / units),
+        ]);
       }
     }
   });

@@ -26,6 +26,11 @@ const one = (line: string) => {
   return r.records[0]!;
 };
 
+const lastIndex = (xs: string[], f: (x: string) => boolean): number => {
+  for (let i = xs.length - 1; i >= 0; i--) if (f(xs[i]!)) return i;
+  return -1;
+};
+
 // Deterministic "random" bytes: C0 controls and high bytes, never a newline.
 function garbage(seed: number, n: number): string {
   let x = seed;
@@ -192,7 +197,14 @@ describe('conntrack text lines (formats.md 1.7)', () => {
     );
     expect(r.warnings).toEqual([]);
     const [a, b] = r.records;
-    expect(a).toMatchObject({ kind: 'expect', type: 'NEW', timeout: 300, proto: 'tcp', protonum: 6, helper: 'ftp' });
+    expect(a).toMatchObject({
+      kind: 'expect',
+      type: 'NEW',
+      timeout: 300,
+      proto: 'tcp',
+      protonum: 6,
+      helper: 'ftp',
+    });
     expect(a!.ts).toBeCloseTo(1795666811.007009, 6);
     expect(a!.orig).toMatchObject({ src: '10.10.1.2', dport: 41234 });
     expect(a!.expect!.master).toMatchObject({ src: '10.10.1.2', dst: '10.10.2.2', sport: 51232, dport: 21 });
@@ -236,11 +248,23 @@ describe('conntrack -o xml (formats.md 1.5)', () => {
     expect(r.warnings).toEqual([]);
     expect(r.records.map((x) => x.line)).toEqual([3, 4, 5, 6, 7]);
     const [tcp, sctp, icmp, snap, dccp] = r.records;
-    expect(tcp).toMatchObject({ format: 'xml', type: 'NEW', state: 'SYN_SENT', timeout: 120, id: 1410778805, status: ['UNREPLIED'] });
+    expect(tcp).toMatchObject({
+      format: 'xml',
+      type: 'NEW',
+      state: 'SYN_SENT',
+      timeout: 120,
+      id: 1410778805,
+      status: ['UNREPLIED'],
+    });
     expect(tcp!.ts).toBe(Date.UTC(2026, 10, 26, 4, 9, 26) / 1000);
     expect(sctp!.state).toBe('ESTABLISHED');
     expect(dccp!.state).toBe('REQUEST');
-    expect(icmp).toMatchObject({ l3: 'ipv6', proto: 'icmpv6', deltaTime: 2, userspace: { portid: 3723935825, progname: 'conntrack' } });
+    expect(icmp).toMatchObject({
+      l3: 'ipv6',
+      proto: 'icmpv6',
+      deltaTime: 2,
+      userspace: { portid: 3723935825, progname: 'conntrack' },
+    });
     expect(icmp!.counters).toEqual({ orig: { packets: 3, bytes: 312 }, reply: { packets: 3, bytes: 312 } });
     expect(icmp!.stopEpoch! - icmp!.startEpoch!).toBeCloseTo(2.5, 6);
     expect(snap).toMatchObject({ type: null, helper: 'ftp', labels: ['kube-svc'], mark: 0, use: 1 });
@@ -296,11 +320,25 @@ describe('conntrack -S / -C / /proc/net/stat/nf_conntrack', () => {
 
 describe('sniffConntrack', () => {
   it('recognises each form', () => {
-    expect(sniffConntrack('[1795667558.222067]\t    [NEW] tcp      6 120 SYN_SENT src=1.1.1.1 dst=2.2.2.2 sport=1 dport=2')).toBe('conntrack-events');
-    expect(sniffConntrack('conntrack v1.4.7 (conntrack-tools): 2 flow events have been shown.\n [UPDATE] udp 17 30 src=1.1.1.1 dst=2.2.2.2 sport=1 dport=2')).toBe('conntrack-events');
-    expect(sniffConntrack('# conntrack -L\nipv4     2 tcp      6 117 TIME_WAIT src=1.1.1.1 dst=2.2.2.2 sport=1')).toBe('conntrack-table');
-    expect(sniffConntrack('### before 1\n# conntrack -S\ncpu=0   \tfound=0 invalid=0')).toBe('conntrack-stats');
-    expect(sniffConntrack('<?xml version="1.0" encoding="utf-8"?>\n<conntrack>\n<flow><meta')).toBe('conntrack-table');
+    expect(
+      sniffConntrack(
+        '[1795667558.222067]\t    [NEW] tcp      6 120 SYN_SENT src=1.1.1.1 dst=2.2.2.2 sport=1 dport=2',
+      ),
+    ).toBe('conntrack-events');
+    expect(
+      sniffConntrack(
+        'conntrack v1.4.7 (conntrack-tools): 2 flow events have been shown.\n [UPDATE] udp 17 30 src=1.1.1.1 dst=2.2.2.2 sport=1 dport=2',
+      ),
+    ).toBe('conntrack-events');
+    expect(
+      sniffConntrack('# conntrack -L\nipv4     2 tcp      6 117 TIME_WAIT src=1.1.1.1 dst=2.2.2.2 sport=1'),
+    ).toBe('conntrack-table');
+    expect(sniffConntrack('### before 1\n# conntrack -S\ncpu=0   \tfound=0 invalid=0')).toBe(
+      'conntrack-stats',
+    );
+    expect(sniffConntrack('<?xml version="1.0" encoding="utf-8"?>\n<conntrack>\n<flow><meta')).toBe(
+      'conntrack-table',
+    );
     expect(sniffConntrack('hello world')).toBeNull();
     expect(sniffConntrack('')).toBeNull();
   });
@@ -317,7 +355,9 @@ describe.skipIf(scenarios.length === 0)('lab files', () => {
         const r = parseConntrack(text);
         expect(r.warnings).toEqual([]);
         expect(r.records).toHaveLength(recordLines(text));
-        expect(sniffConntrack(text.slice(0, 2000))).toBe(f.endsWith('.log') ? 'conntrack-events' : 'conntrack-table');
+        expect(sniffConntrack(text.slice(0, 2000))).toBe(
+          f.endsWith('.log') ? 'conntrack-events' : 'conntrack-table',
+        );
         for (const rec of r.records) expect(rec.id).not.toBeNull();
       });
     }
@@ -339,7 +379,8 @@ describe.skipIf(scenarios.length === 0)('lab files', () => {
   it('udp-dns: clash_resolve after > 0, the -C count matches the table', () => {
     const dir = path.join(labDir, 'udp-dns');
     if (!existsSync(dir)) return;
-    const after = parseConntrackStats(readFileSync(path.join(dir, 'conntrack-stats.txt'), 'utf8')).records[1]!;
+    const after = parseConntrackStats(readFileSync(path.join(dir, 'conntrack-stats.txt'), 'utf8'))
+      .records[1]!;
     expect(after.totals['clash_resolve']).toBeGreaterThan(0);
     const table = parseConntrack(readFileSync(path.join(dir, 'conntrack-table.txt'), 'utf8'));
     expect(after.count).toBe(table.records.length);
@@ -382,8 +423,12 @@ describe.skipIf(scenarios.length === 0)('damaged copies', () => {
     const text = () => readFileSync(path.join(labDir, f), 'utf8');
     it(`${f}: cut mid-line`, () => {
       const lines = text().split('\n');
-      const target = kind === 'stats' ? lines.findLastIndex((l) => l.startsWith('cpu=')) : lines.length - 2;
-      const cut = [...lines.slice(0, target), lines[target]!.slice(0, Math.floor(lines[target]!.length / 2))].join('\n');
+      const target =
+        kind === 'stats' ? lastIndex(lines, (l: string) => l.startsWith('cpu=')) : lines.length - 2;
+      const cut = [
+        ...lines.slice(0, target),
+        lines[target]!.slice(0, Math.floor(lines[target]!.length / 2)),
+      ].join('\n');
       const r = parse(kind, cut);
       expect(r.warnings.map((w) => w.line)).toContain(target + 1);
       expect(r.warnings.every((w) => w.line === target + 1)).toBe(true);
@@ -392,7 +437,8 @@ describe.skipIf(scenarios.length === 0)('damaged copies', () => {
     });
     it(`${f}: random bytes spliced into a line`, () => {
       const lines = text().split('\n');
-      const m = kind === 'stats' ? lines.findIndex((l) => l.startsWith('cpu=')) : Math.floor(lines.length / 2);
+      const m =
+        kind === 'stats' ? lines.findIndex((l) => l.startsWith('cpu=')) : Math.floor(lines.length / 2);
       const l = lines[m]!;
       lines[m] = l.slice(0, l.length >> 1) + garbage(m, 6) + l.slice(l.length >> 1);
       const r = parse(kind, lines.join('\n'));

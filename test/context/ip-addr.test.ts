@@ -7,7 +7,13 @@ import { parseIpAddr, sniffIpAddr, splitJsonItems } from '../../src/main/context
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const labDir = path.join(process.env.PATHLENS_SHARED ?? path.resolve(repoRoot, '../shared'), 'lab');
-const scenarios = existsSync(labDir) ? readdirSync(labDir).filter((d) => existsSync(path.join(labDir, d, 'ip-addr.json'))) : [];
+const scenarios = existsSync(labDir)
+  ? readdirSync(labDir).filter((d) => existsSync(path.join(labDir, d, 'ip-addr.json')))
+  : [];
+const lastIndex = (xs: string[], f: (x: string) => boolean): number => {
+  for (let i = xs.length - 1; i >= 0; i--) if (f(xs[i]!)) return i;
+  return -1;
+};
 const BIN = '\x00\x01\x9b\xff\x7f';
 
 describe('ip addr', () => {
@@ -33,9 +39,24 @@ describe('ip addr', () => {
     const r = parseIpAddr(`${text}\n`);
     expect(r.warnings).toEqual([]);
     const [lo, v] = r.records;
-    expect(lo).toMatchObject({ ifindex: 1, ifname: 'lo', mtu: 65536, operstate: 'UNKNOWN', linkType: 'loopback' });
-    expect(lo!.addrs.map((a) => `${a.local}/${a.prefixlen} ${a.scope}`)).toEqual(['127.0.0.1/8 host', '::1/128 host']);
-    expect(v).toMatchObject({ ifname: 'veth1', link: 'if3', master: 'br0', mac: '02:00:0a:0a:01:01', linkNetns: 'gt-pf-client' });
+    expect(lo).toMatchObject({
+      ifindex: 1,
+      ifname: 'lo',
+      mtu: 65536,
+      operstate: 'UNKNOWN',
+      linkType: 'loopback',
+    });
+    expect(lo!.addrs.map((a) => `${a.local}/${a.prefixlen} ${a.scope}`)).toEqual([
+      '127.0.0.1/8 host',
+      '::1/128 host',
+    ]);
+    expect(v).toMatchObject({
+      ifname: 'veth1',
+      link: 'if3',
+      master: 'br0',
+      mac: '02:00:0a:0a:01:01',
+      linkNetns: 'gt-pf-client',
+    });
     expect(v!.addrs[0]).toMatchObject({ family: 'ipv4', broadcast: '10.1.1.255', label: 'veth1' });
     expect(v!.addrs[1]).toMatchObject({ secondary: true, label: 'veth1:1', validLft: 100, preferredLft: 50 });
     expect(v!.addrs[2]).toMatchObject({ local: '10.9.0.1', peer: '10.9.0.2', prefixlen: 32 });
@@ -51,7 +72,8 @@ describe('ip addr', () => {
     expect(r.records[0]).toMatchObject({ master: 'br0', linkType: 'ether' });
     expect(r.records[0]!.addrs[0]).toMatchObject({ local: 'fd00:10:1::1', flags: ['nodad'], validLft: null });
     expect(r.records[0]!.addrs[1]).toMatchObject({ secondary: true, label: 'eth0:a', validLft: 30 });
-    const l = '[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK"],"mtu":65536,"operstate":"UNKNOWN","link_type":"loopback","linkinfo":{"info_kind":"veth"}}]';
+    const l =
+      '[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK"],"mtu":65536,"operstate":"UNKNOWN","link_type":"loopback","linkinfo":{"info_kind":"veth"}}]';
     expect(parseIpAddr(l).records[0]).toMatchObject({ addrs: [], kind: 'veth' });
     expect(sniffIpAddr(l)).toBe('ip-link');
     expect(sniffIpAddr('hello')).toBeNull();
@@ -80,7 +102,8 @@ describe.skipIf(scenarios.length === 0)('lab ip addr/link files', () => {
       expect(rt.records).toHaveLength(txt.split('\n').filter((l) => /^\d+: /.test(l)).length);
       // Text and JSON agree on every address.
       const json = parseIpAddr(rd('ip-addr.json')).records;
-      const key = (ls: typeof json) => ls.flatMap((l) => l.addrs.map((a) => `${l.ifname} ${a.local}/${a.prefixlen} ${a.scope}`));
+      const key = (ls: typeof json) =>
+        ls.flatMap((l) => l.addrs.map((a) => `${l.ifname} ${a.local}/${a.prefixlen} ${a.scope}`));
       expect(key(rt.records)).toEqual(key(json));
       expect(sniffIpAddr(txt)).toBe('ip-addr');
     });
@@ -104,7 +127,7 @@ describe.skipIf(scenarios.length === 0)('lab ip addr/link files', () => {
 
     const txt = readFileSync(path.join(dir, 'ip-addr.txt'), 'utf8');
     const lines = txt.split('\n');
-    const last = lines.findLastIndex((l) => /^\s+inet /.test(l));
+    const last = lastIndex(lines, (l: string) => /^\s+inet /.test(l));
     const t1 = parseIpAddr([...lines.slice(0, last), lines[last]!.slice(0, 14)].join('\n'));
     expect(t1.warnings.map((w) => w.line)).toContain(last + 1);
     expect(t1.records).toHaveLength(parseIpAddr(txt).records.length);

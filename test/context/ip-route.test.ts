@@ -7,7 +7,9 @@ import { parseIpRoute, sniffIpRoute } from '../../src/main/context/ip-route';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const labDir = path.join(process.env.PATHLENS_SHARED ?? path.resolve(repoRoot, '../shared'), 'lab');
-const scenarios = existsSync(labDir) ? readdirSync(labDir).filter((d) => existsSync(path.join(labDir, d, 'ip-route.json'))) : [];
+const scenarios = existsSync(labDir)
+  ? readdirSync(labDir).filter((d) => existsSync(path.join(labDir, d, 'ip-route.json')))
+  : [];
 const BIN = '\x00\x01\x9b\xff\x7f';
 
 describe('ip route', () => {
@@ -21,14 +23,34 @@ describe('ip route', () => {
     );
     expect(r.warnings).toEqual([]);
     const [ecmp, local, unr, v6, via] = r.records;
-    expect(ecmp).toMatchObject({ table: 'main', type: 'unicast', family: 'ipv4', dst: '172.16.0.0/16', metric: 0, scope: 'global', protocol: 'boot' });
+    expect(ecmp).toMatchObject({
+      table: 'main',
+      type: 'unicast',
+      family: 'ipv4',
+      dst: '172.16.0.0/16',
+      metric: 0,
+      scope: 'global',
+      protocol: 'boot',
+    });
     expect(ecmp!.nexthops).toEqual([
       { gateway: '10.10.1.2', dev: 'r0', weight: 1, flags: [] },
       { gateway: '10.10.2.2', dev: 'r1', weight: 2, flags: [] },
     ]);
-    expect(local).toMatchObject({ table: 'local', type: 'local', dst: '10.10.1.1/32', prefsrc: '10.10.1.1', scope: 'host' });
+    expect(local).toMatchObject({
+      table: 'local',
+      type: 'local',
+      dst: '10.10.1.1/32',
+      prefsrc: '10.10.1.1',
+      scope: 'host',
+    });
     expect(unr).toMatchObject({ type: 'unreachable', dst: '203.0.113.0/24' });
-    expect(v6).toMatchObject({ family: 'ipv6', dst: '::/0', gateway: 'fe80::1', metric: 1024, protocol: 'ra' });
+    expect(v6).toMatchObject({
+      family: 'ipv6',
+      dst: '::/0',
+      gateway: 'fe80::1',
+      metric: 1024,
+      protocol: 'ra',
+    });
     expect(v6!.extra['pref']).toBe('medium');
     expect(via).toMatchObject({ family: 'ipv6', gateway: 'fe80::2', table: '100', flags: ['onlink'] });
   });
@@ -48,7 +70,14 @@ describe('ip route', () => {
     expect(r.warnings).toEqual([]);
     expect(r.records).toHaveLength(6);
     const [d, mp, bh, loc, u6, onl] = r.records;
-    expect(d).toMatchObject({ dst: '0.0.0.0/0', gateway: '10.0.0.1', dev: 'eth0', prefsrc: '10.0.0.5', metric: 100, protocol: 'dhcp' });
+    expect(d).toMatchObject({
+      dst: '0.0.0.0/0',
+      gateway: '10.0.0.1',
+      dev: 'eth0',
+      prefsrc: '10.0.0.5',
+      metric: 100,
+      protocol: 'dhcp',
+    });
     expect(mp!.nexthops.map((n) => [n.gateway, n.dev, n.weight])).toEqual([
       ['10.10.2.2', 'r1', 2].map((x, i) => (i === 0 ? '10.10.1.2' : i === 1 ? 'r0' : 1)),
       ['10.10.2.2', 'r1', 2],
@@ -109,8 +138,16 @@ describe.skipIf(scenarios.length === 0)('lab ip route files', () => {
         expect(jr.records).toHaveLength((JSON.parse(rd(j)) as unknown[]).length);
         const tr = parseIpRoute(rd(t), { family: fam });
         expect(tr.warnings).toEqual([]);
-        expect(tr.records).toHaveLength(rd(t).split('\n').filter((l) => l.trim() !== '' && !/^\s/.test(l)).length);
-        const key = (x: typeof jr.records) => x.map((r) => `${r.table} ${r.type} ${r.dst} ${r.dev} ${r.gateway} ${r.prefsrc} ${r.metric} ${r.scope} ${r.protocol}`);
+        expect(tr.records).toHaveLength(
+          rd(t)
+            .split('\n')
+            .filter((l) => l.trim() !== '' && !/^\s/.test(l)).length,
+        );
+        const key = (x: typeof jr.records) =>
+          x.map(
+            (r) =>
+              `${r.table} ${r.type} ${r.dst} ${r.dev} ${r.gateway} ${r.prefsrc} ${r.metric} ${r.scope} ${r.protocol}`,
+          );
         expect(key(tr.records)).toEqual(key(jr.records));
         if (jr.records.length > 0) expect(sniffIpRoute(rd(j))).toBe('ip-route');
       }

@@ -4,7 +4,15 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FilterError, formatFilter, formatIp, matchFlow, parseFilter, parseIp, tryParseFilter } from '../../src/shared/filter';
+import {
+  FilterError,
+  formatFilter,
+  formatIp,
+  matchFlow,
+  parseFilter,
+  parseIp,
+  tryParseFilter,
+} from '../../src/shared/filter';
 import type { FlowJson } from '../../src/shared/report';
 import { compileFilter, filterToSql } from '../../src/main/store/filter-sql';
 
@@ -33,7 +41,13 @@ const FLOWS: FlowJson[] = [
     bytes: { orig: 600, reply: 4000 },
     interfaces: ['eth0', 'cni0'],
     tcp: { state: 'TIME_WAIT', conn_state: 'SF' },
-    conntrack: { ids: [1], events: [{ ts: 1, type: 'NEW', state: 'SYN_SENT' }, { ts: 2, type: 'UPDATE', state: 'ESTABLISHED' }] },
+    conntrack: {
+      ids: [1],
+      events: [
+        { ts: 1, type: 'NEW', state: 'SYN_SENT' },
+        { ts: 2, type: 'UPDATE', state: 'ESTABLISHED' },
+      ],
+    },
   }),
   flow({
     id: '2',
@@ -146,7 +160,8 @@ async function sqlIds(text: string): Promise<string[]> {
   const sql = compileFilter(ast);
   const rows = await all(`SELECT id FROM flows WHERE ${sql.where} ORDER BY id`, sql.params);
   let ids = rows.map((r) => String(r.id));
-  if (sql.needsPostFilter) ids = ids.filter((id) => matchFlow(ast, FLOWS.find((f) => f.id === id) as FlowJson));
+  if (sql.needsPostFilter)
+    ids = ids.filter((id) => matchFlow(ast, FLOWS.find((f) => f.id === id) as FlowJson));
   return ids;
 }
 

@@ -3,6 +3,9 @@
 
 usage: inject.py SRC DST SPORT DPORT FLAGS [--seq N] [--ack N] [--count N] [--gap S] [--payload TEXT]
 FLAGS: letters of F S R P A U (e.g. SA for an unsolicited SYN/ACK, R for a bare RST).
+With --iface IF --dst-mac MAC the whole Ethernet frame is built and sent with AF_PACKET:
+that is how a neighbour sends a packet to 127.0.0.1 (loopback-martian), which its own
+kernel would never route out of an interface.
 Used to make packets conntrack calls INVALID (no connection, bad flag combination,
 out of window). Prints one JSON line per segment sent.
 """
@@ -24,6 +27,8 @@ ap.add_argument("--count", type=int, default=1)
 ap.add_argument("--gap", type=float, default=0.05)
 ap.add_argument("--payload", default="")
 ap.add_argument("--window", type=int, default=64240)
+ap.add_argument("--iface", default="")
+ap.add_argument("--dst-mac", default="")
 a = ap.parse_args()
 
 BITS = {"F": 0x01, "S": 0x02, "R": 0x04, "P": 0x08, "A": 0x10, "U": 0x20}
@@ -50,11 +55,27 @@ def segment(seq: int) -> bytes:
     return hdr[:16] + struct.pack("!H", c) + hdr[18:] + payload
 
 
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
-s.bind((a.src, 0))
+def frame(seg: bytes, ident: int) -> bytes:
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(seg), ident, 0x4000, 64, 6, 0,
+                     socket.inet_aton(a.src), socket.inet_aton(a.dst))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    src_mac = open(f"/sys/class/net/{a.iface}/address").read().strip()
+    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))  # noqa: E731
+    return mac(a.dst_mac) + mac(src_mac) + b"\x08\x00" + ip + seg
+
+
+if a.iface:
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((a.iface, 0))
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    s.bind((a.src, 0))
 for i in range(a.count):
     seq = a.seq + i * max(1, len(a.payload))
-    s.sendto(segment(seq), (a.dst, 0))
+    if a.iface:
+        s.send(frame(segment(seq), 0x1000 + i))
+    else:
+        s.sendto(segment(seq), (a.dst, 0))
     print(json.dumps({"sent": a.flags, "src": f"{a.src}:{a.sport}", "dst": f"{a.dst}:{a.dport}",
                       "seq": seq, "ack": a.ack, "ts": time.time()}), flush=True)
     if i + 1 < a.count:

@@ -15,10 +15,11 @@ ap.add_argument("--sport", type=int, default=0)
 ap.add_argument("--count", type=int, default=3)
 ap.add_argument("--timeout", type=float, default=1.0)
 ap.add_argument("--interval", type=float, default=0.0)
+ap.add_argument("--src", default="")
 a = ap.parse_args()
 fam = socket.AF_INET6 if ":" in a.dst else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_DGRAM)
-s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", a.sport))
+s.bind((a.src or ("::" if fam == socket.AF_INET6 else "0.0.0.0"), a.sport))
 s.settimeout(a.timeout)
 ok = 0
 for i in range(a.count):

@@ -6,6 +6,8 @@ import type { HostContext } from './host-context';
 import type { Journey } from './journeys';
 import { guessPath, natSteps, simpleCtState } from './packet-path';
 import { findFlowFindings } from './findings';
+import type { TraceRef } from './trace-join';
+import { traceNetfilter } from './trace-join';
 
 /** What is stored per journey. */
 export interface JourneyAnalysis {
@@ -16,12 +18,15 @@ export interface JourneyAnalysis {
 }
 
 /** Conntrack state, hooks and rewrites of one packet; updates the flow's state machine. */
-export function analyseJourney(j: Journey, asg: Assignment | null, ctx: HostContext): JourneyAnalysis {
+export function analyseJourney(j: Journey, asg: Assignment | null, ctx: HostContext, traces: TraceRef[] = []): JourneyAnalysis {
   const first = j.obs[0]!;
-  const path = guessPath(j, ctx);
+  const path = guessPath(j, ctx, traces);
   const nat: NatStepJson[] = natSteps(j, path);
-  const d: Record<string, unknown> = { k: path.kind, h: path.hooks, i: path.iif, o: path.oif };
+  const d: Record<string, unknown> = { k: path.kind, h: path.hooks, i: path.iif, o: path.oif, p: first.proto };
+  if (first.icmpType !== null) d.it = first.icmpType;
+  if (first.tcpFlags !== null) d.fl = first.tcpFlags;
   if (nat.length) d.nat = nat;
+  if (traces.length) d.nf = traceNetfilter(traces.map((r) => r.t));
   let ctstate: string | null = null;
   let reason: string | null = null;
   if (asg) {
@@ -47,6 +52,10 @@ export function analyseJourney(j: Journey, asg: Assignment | null, ctx: HostCont
       reason = s.reason;
     }
     f.ctstates[ctstate] = (f.ctstates[ctstate] ?? 0) + 1;
+    // nat chains see a connection's packets until its entry is confirmed (a dropped SYN is never
+    // confirmed, so its retransmissions are "first packets" too); INVALID packets never see them.
+    if (ctstate === 'NEW' && !f.confirmed) d.f = 1;
+    if (asg.dir === 1 || j.obs.some((o) => o.dir === 1) || path.kind === 'local') f.confirmed = true;
     for (const s of nat) {
       // rewrites seen in the capture are NAT evidence even without a conntrack log
       f.natEvidence.add('capture');

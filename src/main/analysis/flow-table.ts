@@ -134,6 +134,8 @@ export interface Flow {
   related: number;
   /** their ICMP type/code, e.g. '3/3' port unreachable, '3/4' frag needed */
   relatedIcmp: Set<string>;
+  /** a packet of it was seen leaving the host, or answered: conntrack confirmed the entry */
+  confirmed: boolean;
   /** 127.0.0.0/8 or ::1 seen on a non-loopback interface */
   martian: string | null;
   /** packets per ctstate */
@@ -177,6 +179,8 @@ export class FlowTable {
   private readonly byKey = new Map<string, { flow: Flow; dir: 0 | 1 }>();
   private readonly ctByKey = new Map<string, Array<{ ct: CtConnection; dir: 0 | 1 }>>();
   private nextId = 1;
+  /** flows opened by a SYN, by `src|sport|seq+1`: a SYN/ACK acknowledging it belongs to them */
+  private readonly synWaiting = new Map<string, Flow>();
 
   /** Makes conntrack's connections known, so packets join them (and their NAT) by any of their four tuples. */
   addConntrack(conns: CtConnection[]): void {
@@ -197,11 +201,13 @@ export class FlowTable {
     }
   }
 
-  private ctFor(k: string, t: number): { ct: CtConnection; dir: 0 | 1 } | null {
+  private ctFor(k: string, t: number, all: string[]): { ct: CtConnection; dir: 0 | 1 } | null {
     const list = this.ctByKey.get(k);
     if (!list) return null;
     let best: { ct: CtConnection; dir: 0 | 1 } | null = null;
     for (const c of list) {
+      // every tuple the packet was seen with must be one of this entry's (same NAT as observed)
+      if (all.length > 1 && !all.every((x) => this.ctByKey.get(x)?.some((y) => y.ct === c.ct))) continue;
       const first = c.ct.firstTs;
       const end = c.ct.destroyTs;
       // conntrack -E stamps the receive time, just after the packet that caused the event
@@ -210,6 +216,17 @@ export class FlowTable {
       if (!best || (first ?? -Infinity) > (best.ct.firstTs ?? -Infinity)) best = c;
     }
     return best;
+  }
+
+  /** A journey belongs to a flow only if none of its tuples is another flow's, nor outside the flow's conntrack entry. */
+  private consistent(f: Flow, keys: string[]): boolean {
+    for (const k of keys) {
+      const h = this.byKey.get(k);
+      if (h && h.flow !== f) return false;
+    }
+    const ct = f.ct[f.ct.length - 1];
+    if (ct && keys.length > 1) return keys.every((k) => this.ctByKey.get(k)?.some((x) => x.ct === ct));
+    return true;
   }
 
   private alive(f: Flow, o: Observation, dir: 0 | 1): boolean {
@@ -249,6 +266,7 @@ export class FlowTable {
       outerId: null,
       related: 0,
       relatedIcmp: new Set(),
+      confirmed: false,
       martian: null,
       ctstates: {},
     };
@@ -289,17 +307,30 @@ export class FlowTable {
     let related = false;
     let created = false;
 
+    const keys = tuples.map((x) => dkey(x.t));
     for (const { o, t } of tuples) {
       const hit = this.byKey.get(dkey(t));
-      if (hit && this.alive(hit.flow, o, hit.dir)) {
+      if (hit && this.alive(hit.flow, o, hit.dir) && this.consistent(hit.flow, keys)) {
         flow = hit.flow;
         dir = hit.dir;
         break;
       }
     }
+    if (flow && dir === 0 && flow.replySource === 'capture' && flow.reply && tuples.length > 1) {
+      // Same original tuple, another NAT: a second conntrack entry (the UDP insert race resolved
+      // with a clash, or a reused tuple after expiry), not the same connection.
+      const after = inverse(tuples[tuples.length - 1]!.t);
+      if (dkey(after) !== dkey(flow.reply) && dkey(tuples[tuples.length - 1]!.t) !== dkey(first.t)) {
+        const sibling = flow;
+        flow = this.newFlow(first.o, first.t);
+        created = true;
+        sibling.findings.add('nat-conflict');
+        flow.findings.add('nat-conflict');
+      }
+    }
     if (!flow) {
       for (const { o, t } of tuples) {
-        const hit = this.ctFor(dkey(t), o.t);
+        const hit = this.ctFor(dkey(t), o.t, tuples.map((x) => dkey(x.t)));
         if (hit) {
           flow = hit.ct.flowId !== null ? (this.flows[hit.ct.flowId - 1] ?? null) : null;
           if (!flow || !this.alive(flow, o, hit.dir)) {
@@ -330,6 +361,26 @@ export class FlowTable {
         }
       }
     }
+    if (!flow && first.o.tcpFlags !== null && (first.o.tcpFlags & (TCP.SYN | TCP.ACK)) === (TCP.SYN | TCP.ACK)) {
+      // The handshake ties a SYN/ACK to its SYN whatever NAT did in between (ack = seq + 1): seen on
+      // `lo`, a REDIRECT in nat OUTPUT shows the SYN after DNAT and the SYN/ACK after de-NAT.
+      const k = `${first.t.dst}|${first.t.b}|${first.o.ack}`;
+      const f = this.synWaiting.get(k);
+      if (f && this.alive(f, first.o, 1)) {
+        this.synWaiting.delete(k);
+        flow = f;
+        dir = 1;
+        const seenOrig = f.orig;
+        if (dkey(first.t) !== dkey(inverse(seenOrig))) {
+          f.orig = inverse(first.t);
+          f.reply = inverse(seenOrig);
+          f.replySource = 'capture';
+          f.natEvidence.add('capture');
+          this.register(f.orig, f, 0);
+          this.register(f.reply, f, 1);
+        }
+      }
+    }
     if (!flow) {
       let orig = first.t;
       // A SYN/ACK seen first means we missed the SYN: the receiver is still the originator.
@@ -342,6 +393,8 @@ export class FlowTable {
       }
       flow = this.newFlow(first.o, orig);
       created = dir === 0;
+      if (created && first.o.tcpFlags !== null && (first.o.tcpFlags & (TCP.SYN | TCP.ACK)) === TCP.SYN && first.o.seq !== null)
+        this.synWaiting.set(`${first.t.src}|${first.t.a}|${(first.o.seq + 1) >>> 0}`, flow);
     }
 
     if (!related) {

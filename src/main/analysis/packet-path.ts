@@ -7,6 +7,7 @@ import type { HostContext } from './host-context';
 import { isLocalAddress } from './host-context';
 import type { Journey } from './journeys';
 import type { Observation } from './observation';
+import type { TraceRef } from './trace-join';
 
 /** The packet's way through the host as far as its observations show. */
 export interface PathGuess {
@@ -21,7 +22,10 @@ function isLoopback(o: Observation): boolean {
 }
 
 /** Hooks from where the packet was seen: in and out → forwarded; only out → local output; only in → local input. */
-export function guessPath(j: Journey, ctx: HostContext): PathGuess {
+export function guessPath(j: Journey, ctx: HostContext, traces: TraceRef[] = []): PathGuess {
+  // The kernel's trace, where there is one, says which way the packet went.
+  const traced = fromTrace(traces);
+  if (traced) return traced;
   const ins = j.obs.filter((o) => o.dir === 0 && o.tunnelOf === null);
   const outs = j.obs.filter((o) => o.dir === 1 && o.tunnelOf === null);
   const first = j.obs[0]!;
@@ -46,6 +50,19 @@ export function guessPath(j: Journey, ctx: HostContext): PathGuess {
     return { kind: 'input', hooks: ['PREROUTING', 'INPUT'], iif: ins[0]!.iface, oif: null };
   }
   return { kind: 'unknown', hooks: [], iif: first.iface, oif: null };
+}
+
+function fromTrace(traces: TraceRef[]): PathGuess | null {
+  if (!traces.length) return null;
+  if (traces.length === 2) return { kind: 'local', hooks: ['OUTPUT', 'POSTROUTING', 'PREROUTING', 'INPUT'], iif: 'lo', oif: 'lo' };
+  const t = traces[0]!.t;
+  const hooks: Hook[] = [];
+  for (const c of t.path) {
+    const h = c.split(':')[1] as Hook;
+    if (hooks[hooks.length - 1] !== h) hooks.push(h);
+  }
+  const kind = t.kind === 'forward' ? 'forward' : t.kind === 'input' ? 'input' : t.kind === 'output' ? 'output' : 'unknown';
+  return { kind, hooks, iif: t.iif, oif: t.oif };
 }
 
 function isBroadcastish(ip: string): boolean {

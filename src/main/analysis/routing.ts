@@ -38,14 +38,7 @@ export interface RouteQuery {
 
 /** What happens to the packet. */
 export type RouteDecision =
-  | 'local'
-  | 'forward'
-  | 'output'
-  | 'blackhole'
-  | 'unreachable'
-  | 'prohibit'
-  | 'broadcast'
-  | 'multicast';
+  'local' | 'forward' | 'output' | 'blackhole' | 'unreachable' | 'prohibit' | 'broadcast' | 'multicast';
 
 /** One step of the walk, for display: a rule tried, a table looked up, a candidate route. */
 export interface RouteStep {
@@ -115,9 +108,26 @@ function tableRoutes(state: RoutingState, family: 'ipv4' | 'ipv6', table: string
   return idx.get(`${family}|${table}`) ?? [];
 }
 
-const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+const SCOPES: Record<string, number> = {
+  global: 0,
+  universe: 0,
+  site: 200,
+  link: 253,
+  host: 254,
+  nowhere: 255,
+};
 const scopeNum = (s: string): number => SCOPES[s] ?? (/^\d+$/.test(s) ? Number(s) : 0);
-const PROTOS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, gre: 47, icmpv6: 58, ipv6_icmp: 58, sctp: 132, udplite: 136, dccp: 33 };
+const PROTOS: Record<string, number> = {
+  icmp: 1,
+  tcp: 6,
+  udp: 17,
+  gre: 47,
+  icmpv6: 58,
+  ipv6_icmp: 58,
+  sctp: 132,
+  udplite: 136,
+  dccp: 33,
+};
 const protoNum = (p: string | number): number | null =>
   typeof p === 'number' ? p : /^\d+$/.test(p) ? Number(p) : (PROTOS[p.toLowerCase()] ?? null);
 
@@ -147,7 +157,13 @@ function isDefaultRuleSet(rules: RuleRecord[], family: 'ipv4' | 'ipv6'): boolean
 }
 
 /** Does the rule's selector match the flow (before `not`)? Returns the reason when it does not. */
-function ruleSelectorMisses(r: RuleRecord, q: RouteQuery, dst: IpBytes, src: IpBytes, iif: string): string | null {
+function ruleSelectorMisses(
+  r: RuleRecord,
+  q: RouteQuery,
+  dst: IpBytes,
+  src: IpBytes,
+  iif: string,
+): string | null {
   if (r.src !== 'all') {
     const p = parsePrefix(r.src);
     if (!p || !prefixContains(p, src)) return `from ${r.src}`;
@@ -160,16 +176,20 @@ function ruleSelectorMisses(r: RuleRecord, q: RouteQuery, dst: IpBytes, src: IpB
   if (r.oif !== null && r.oif !== q.oif) return `oif ${r.oif}`;
   if (r.fwmark !== null) {
     const mask = r.fwmask ?? 0xffffffff;
-    if ((((q.mark ?? 0) ^ r.fwmark) & mask) >>> 0 !== 0) return `fwmark 0x${r.fwmark.toString(16)}/0x${mask.toString(16)}`;
+    if ((((q.mark ?? 0) ^ r.fwmark) & mask) >>> 0 !== 0)
+      return `fwmark 0x${r.fwmark.toString(16)}/0x${mask.toString(16)}`;
   }
   if (r.tos !== 0 && r.tos !== (q.tos ?? 0)) return `tos 0x${r.tos.toString(16)}`;
   if (r.ipproto !== null) {
     const want = protoNum(r.ipproto);
     if (q.proto === undefined || want === null || protoNum(q.proto) !== want) return `ipproto ${r.ipproto}`;
   }
-  if (r.sport !== null && (q.sport === undefined || q.sport < r.sport[0] || q.sport > r.sport[1])) return 'sport';
-  if (r.dport !== null && (q.dport === undefined || q.dport < r.dport[0] || q.dport > r.dport[1])) return 'dport';
-  if (r.uidrange !== null && (q.uid === undefined || q.uid < r.uidrange[0] || q.uid > r.uidrange[1])) return 'uidrange';
+  if (r.sport !== null && (q.sport === undefined || q.sport < r.sport[0] || q.sport > r.sport[1]))
+    return 'sport';
+  if (r.dport !== null && (q.dport === undefined || q.dport < r.dport[0] || q.dport > r.dport[1]))
+    return 'dport';
+  if (r.uidrange !== null && (q.uid === undefined || q.uid < r.uidrange[0] || q.uid > r.uidrange[1]))
+    return 'uidrange';
   // l3mdev rules need VRF device data we do not have.
   if (r.l3mdev) return 'l3mdev (VRF) not simulated';
   return null;
@@ -182,7 +202,8 @@ function describeRule(r: RuleRecord): string {
   if (r.dst !== 'all') parts.push(`to ${r.dst}`);
   if (r.iif) parts.push(`iif ${r.iif}`);
   if (r.oif) parts.push(`oif ${r.oif}`);
-  if (r.fwmark !== null) parts.push(`fwmark 0x${r.fwmark.toString(16)}/0x${(r.fwmask ?? 0xffffffff).toString(16)}`);
+  if (r.fwmark !== null)
+    parts.push(`fwmark 0x${r.fwmark.toString(16)}/0x${(r.fwmask ?? 0xffffffff).toString(16)}`);
   if (r.ipproto) parts.push(`ipproto ${r.ipproto}`);
   if (r.action === 'lookup') parts.push(`lookup ${r.table ?? '?'}`);
   else if (r.action === 'goto') parts.push(`goto ${r.target ?? '?'}`);
@@ -306,7 +327,11 @@ export function routeLookup(state: RoutingState, q: RouteQuery): RouteLookupResu
     const miss = ruleSelectorMisses(r, q, dst, srcBytes, iif);
     const matched = r.not ? miss !== null : miss === null;
     if (!matched) {
-      steps.push({ kind: 'rule', text: `${describeRule(r)}: no match${miss ? ` (${miss})` : ' (not)'}`, priority: r.priority });
+      steps.push({
+        kind: 'rule',
+        text: `${describeRule(r)}: no match${miss ? ` (${miss})` : ' (not)'}`,
+        priority: r.priority,
+      });
       continue;
     }
     steps.push({ kind: 'rule', text: `${describeRule(r)}: match`, priority: r.priority });
@@ -315,7 +340,11 @@ export function routeLookup(state: RoutingState, q: RouteQuery): RouteLookupResu
       // The target is the first rule with exactly that priority (fib_nl_newrule ctarget); unresolved gotos are skipped.
       const j = rules.findIndex((x, k) => k > i && x.priority === r.target);
       if (j < 0) {
-        steps.push({ kind: 'note', text: `goto ${r.target ?? '?'}: no such rule, skipped`, priority: r.priority });
+        steps.push({
+          kind: 'note',
+          text: `goto ${r.target ?? '?'}: no such rule, skipped`,
+          priority: r.priority,
+        });
         continue;
       }
       i = j - 1;
@@ -343,9 +372,17 @@ export function routeLookup(state: RoutingState, q: RouteQuery): RouteLookupResu
       continue;
     }
     if (r.suppressIfgroup !== null) {
-      steps.push({ kind: 'note', text: `suppress_ifgroup ${r.suppressIfgroup} not simulated (no group data)` });
+      steps.push({
+        kind: 'note',
+        text: `suppress_ifgroup ${r.suppressIfgroup} not simulated (no group data)`,
+      });
     }
-    steps.push({ kind: 'table', text: `table ${table}: ${route.dst} (${route.type})`, table, prefix: route.dst });
+    steps.push({
+      kind: 'table',
+      text: `table ${table}: ${route.dst} (${route.type})`,
+      table,
+      prefix: route.dst,
+    });
     return finish(state, q, family, r, table, merged, route, input, src !== null, steps);
   }
   return failure(family, 'unreachable', 'Network is unreachable', steps);
@@ -414,7 +451,11 @@ function finish(
   if (base.decision === 'forward') {
     const fwd = state.forwarding?.[family];
     if (fwd === false) {
-      return { ...base, decision: 'unreachable', error: `No route to host (${family} forwarding is disabled)` };
+      return {
+        ...base,
+        decision: 'unreachable',
+        error: `No route to host (${family} forwarding is disabled)`,
+      };
     }
   }
   // `ip route get` shows a chosen source only for locally generated packets without a given one.
@@ -424,7 +465,8 @@ function finish(
 
 function addrsOf(state: RoutingState, family: 'ipv4' | 'ipv6'): { link: IpLink; a: IpAddrInfo }[] {
   const out: { link: IpLink; a: IpAddrInfo }[] = [];
-  for (const link of state.links ?? []) for (const a of link.addrs) if (a.family === family) out.push({ link, a });
+  for (const link of state.links ?? [])
+    for (const a of link.addrs) if (a.family === family) out.push({ link, a });
   return out;
 }
 
@@ -449,7 +491,9 @@ function selectSource(
     const gw = gateway ? parseIp(gateway) : null;
     const onDev = all.filter((x) => x.link.ifname === dev && !x.a.secondary && scopeNum(x.a.scope) <= scope);
     const inSubnet = gw
-      ? onDev.find((x) => prefixContains({ family, bytes: parseIp(x.a.local)?.bytes ?? [], len: x.a.prefixlen }, gw))
+      ? onDev.find((x) =>
+          prefixContains({ family, bytes: parseIp(x.a.local)?.bytes ?? [], len: x.a.prefixlen }, gw),
+        )
       : undefined;
     const pick = inSubnet ?? onDev[0];
     if (pick) return pick.a.local;
@@ -482,7 +526,11 @@ function commonPrefixLen(a: number[], b: number[]): number {
 }
 
 /** RFC 6724 §5 rules 1 (same address), 2 (scope), 3 (avoid deprecated), 5 (outgoing interface), 8 (longest prefix). */
-function selectSource6(all: { link: IpLink; a: IpAddrInfo }[], dst: IpBytes, dev: string | null): string | null {
+function selectSource6(
+  all: { link: IpLink; a: IpAddrInfo }[],
+  dst: IpBytes,
+  dev: string | null,
+): string | null {
   const dscope = v6Scope(dst.bytes);
   const cands = all
     .filter((x) => !x.a.flags.includes('tentative') && !x.a.flags.includes('dadfailed'))
@@ -508,7 +556,10 @@ function selectSource6(all: { link: IpLink; a: IpAddrInfo }[], dst: IpBytes, dev
 
 /** Parse the arguments of `ip [-4|-6] route get …` into a query (for tests and the UI's "route get" box). */
 export function parseRouteGetArgs(args: string): RouteQuery | null {
-  const tok = args.trim().split(/\s+/).filter((t) => t !== '' && t !== '-4' && t !== '-6' && t !== '-j' && t !== '-d');
+  const tok = args
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t !== '' && t !== '-4' && t !== '-6' && t !== '-j' && t !== '-d');
   let k = 0;
   if (tok[0] === 'ip') k++;
   if (tok[k] === 'route' || tok[k] === 'r' || tok[k] === 'ro') k++;

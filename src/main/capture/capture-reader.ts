@@ -173,7 +173,14 @@ export function createCaptureReader(opts: CaptureReaderOptions = {}): CaptureRea
 
 /** Read a whole capture held in memory; records get their own copies of the packet bytes. */
 export function readCaptureBytes(bytes: Uint8Array): CaptureContents {
-  const out: CaptureContents = { format: null, interfaces: [], records: [], warnings: [], names: [], stats: [] };
+  const out: CaptureContents = {
+    format: null,
+    interfaces: [],
+    records: [],
+    warnings: [],
+    names: [],
+    stats: [],
+  };
   const reader = createCaptureReader({
     // new Uint8Array(view) copies; Buffer#slice would not.
     onRecord: (rec) => out.records.push({ ...rec, data: new Uint8Array(rec.data) }),

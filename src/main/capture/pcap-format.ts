@@ -69,7 +69,11 @@ export function createPcapParser(sink: CaptureSink, v: PcapVariant): FormatParse
   // fuzzed or odd file does not flood the warnings.
   function oddRecord(offset: number, caplen: number, origLen: number): void {
     const kind =
-      origLen === 0 ? 'orig_len 0' : caplen > origLen ? 'caplen above orig_len' : `caplen above snaplen ${snaplen}`;
+      origLen === 0
+        ? 'orig_len 0'
+        : caplen > origLen
+          ? 'caplen above orig_len'
+          : `caplen above snaplen ${snaplen}`;
     if (oddSeen.has(kind)) return;
     oddSeen.add(kind);
     sink.warning({
@@ -118,7 +122,10 @@ export function createPcapParser(sink: CaptureSink, v: PcapVariant): FormatParse
     if (major < 2 || (major === 2 && minor < 3) || major === 543) swap = SWAP_ALWAYS;
     else if (major === 2 && minor === 3) swap = SWAP_MAYBE;
     if (major !== 2 && major !== 543) {
-      sink.warning({ message: `pcap: unexpected version ${major}.${minor}, reading as 2.4`, offset: base + 4 });
+      sink.warning({
+        message: `pcap: unexpected version ${major}.${minor}, reading as 2.4`,
+        offset: base + 4,
+      });
     }
     // Bit 26 (P) says bits 28-31 hold the FCS length in 16-bit words (libpcap ignores them without P,
     // and fuzzed files often set them); bits 16-25 and 27 are reserved.

@@ -1,5 +1,5 @@
 // pcapng (draft-ietf-opsawg-pcapng): sections, interfaces, packet, name-resolution and statistics blocks.
-import type { CaptureInterface } from './types';
+import type { CaptureInterface, InterfaceStats } from './types';
 import type { CaptureSink, FormatParser } from './format-parser';
 import { MAX_UNIT_BYTES, hex32, viewOf } from './format-parser';
 import type { TsResolution } from './timestamp';
@@ -70,7 +70,7 @@ function ipv6Text(dv: DataView, start: number): string {
   for (let i = 0; i < 8; i++) w.push(dv.getUint16(start + 2 * i, false));
   let bestAt = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (w[i] !== 0) {
       i++;
       continue;
@@ -139,7 +139,8 @@ export function createPcapngParser(sink: CaptureSink): FormatParser {
     const minor = dv.getUint16(p + 14, le);
     // Version 1.2 was never different from 1.0 on the wire; other majors are a different format.
     skipSection = major !== 1;
-    if (skipSection) warn(`section at offset ${base + p} has unsupported version ${major}.${minor}; skipped`, base + p);
+    if (skipSection)
+      warn(`section at offset ${base + p} has unsupported version ${major}.${minor}; skipped`, base + p);
   }
 
   function onIdb(bytes: Uint8Array, dv: DataView, p: number, total: number, base: number): void {
@@ -174,7 +175,11 @@ export function createPcapngParser(sink: CaptureSink): FormatParser {
 
   function lookup(localId: number, p: number, base: number, what: string): SectionIface | null {
     const si = ifaces[localId];
-    if (!si) warn(`${what} at offset ${base + p} names interface ${localId}, section has ${ifaces.length}`, base + p);
+    if (!si)
+      warn(
+        `${what} at offset ${base + p} names interface ${localId}, section has ${ifaces.length}`,
+        base + p,
+      );
     return si ?? null;
   }
 
@@ -207,7 +212,14 @@ export function createPcapngParser(sink: CaptureSink): FormatParser {
   }
 
   // EPB (type 6) and the obsolete PB (type 2) share the layout after the interface id.
-  function onPacket(bytes: Uint8Array, dv: DataView, p: number, total: number, base: number, pb: boolean): void {
+  function onPacket(
+    bytes: Uint8Array,
+    dv: DataView,
+    p: number,
+    total: number,
+    base: number,
+    pb: boolean,
+  ): void {
     const localId = pb ? dv.getUint16(p + 8, le) : dv.getUint32(p + 8, le);
     const si = lookup(localId, p, base, pb ? 'packet block' : 'enhanced packet block');
     if (!si) return;
@@ -215,7 +227,10 @@ export function createPcapngParser(sink: CaptureSink): FormatParser {
     const origLen = dv.getUint32(p + 24, le);
     const room = total - 32;
     if (caplen > room) {
-      warn(`packet at offset ${base + p}: caplen ${caplen} exceeds the ${room} bytes its block holds`, base + p);
+      warn(
+        `packet at offset ${base + p}: caplen ${caplen} exceeds the ${room} bytes its block holds`,
+        base + p,
+      );
       caplen = room;
     }
     let flags = 0;
@@ -273,12 +288,12 @@ export function createPcapngParser(sink: CaptureSink): FormatParser {
   function onIsb(dv: DataView, p: number, total: number, base: number): void {
     const si = lookup(dv.getUint32(p + 8, le), p, base, 'interface statistics block');
     if (!si) return;
-    const stats = { interfaceId: si.iface.id, ifRecv: null, ifDrop: null, osDrop: null, usrDeliv: null } as {
-      interfaceId: number;
-      ifRecv: number | null;
-      ifDrop: number | null;
-      osDrop: number | null;
-      usrDeliv: number | null;
+    const stats: InterfaceStats = {
+      interfaceId: si.iface.id,
+      ifRecv: null,
+      ifDrop: null,
+      osDrop: null,
+      usrDeliv: null,
     };
     eachOption(dv, p + 20, p + total - 4, base, (code, at, len) => {
       if (len < 8) return;
@@ -293,7 +308,8 @@ export function createPcapngParser(sink: CaptureSink): FormatParser {
 
   // Byte order a block at p would be read in: an SHB carries its own (null when its magic is bad).
   function blockOrder(bytes: Uint8Array, dv: DataView, p: number): boolean | null {
-    if (bytes[p] !== 0x0a || bytes[p + 1] !== 0x0d || bytes[p + 2] !== 0x0d || bytes[p + 3] !== 0x0a) return le;
+    if (bytes[p] !== 0x0a || bytes[p + 1] !== 0x0d || bytes[p + 2] !== 0x0d || bytes[p + 3] !== 0x0a)
+      return le;
     if (dv.getUint32(p + 8, true) === BOM) return true;
     if (dv.getUint32(p + 8, false) === BOM) return false;
     return null;
@@ -333,12 +349,18 @@ export function createPcapngParser(sink: CaptureSink): FormatParser {
             parser.need = -c;
             return p;
           }
-          warn(`resynchronised at offset ${base + p} after skipping ${base + p - resyncFrom} bytes`, base + p);
+          warn(
+            `resynchronised at offset ${base + p} after skipping ${base + p - resyncFrom} bytes`,
+            base + p,
+          );
           phase = BLOCKS;
         }
         const order = blockOrder(bytes, dv, p);
         if (order === null) {
-          warn(`section header at offset ${base + p} has a bad byte-order magic; scanning for the next block`, base + p);
+          warn(
+            `section header at offset ${base + p} has a bad byte-order magic; scanning for the next block`,
+            base + p,
+          );
           phase = RESYNC;
           resyncFrom = base + p;
           p += 1;

@@ -143,7 +143,8 @@ function progressBar(quiet: boolean): (p: IngestProgress) => void {
 }
 
 /** Prints the per-input summary with located warnings; returns the number of usable inputs. */
-async function printSummary(r: IngestResult, quiet: boolean): Promise<number> {
+async function printSummary(r: IngestResult, quiet: boolean, toStderr: boolean): Promise<number> {
+  const say = toStderr ? console.error : console.log;
   if (process.stderr.isTTY && !quiet) process.stderr.write('\n');
   const db = await openCase(r.dbPath);
   const inputs = await listInputs(db);
@@ -160,21 +161,21 @@ async function printSummary(r: IngestResult, quiet: boolean): Promise<number> {
     if (i.warnings.length > shown.length) console.error(`${i.path}: … ${i.warnings.length - shown.length} more warnings (see the case file's warnings table)`);
   }
   const rate = r.seconds > 0 ? Math.round(r.packets / r.seconds) : 0;
-  console.log(
+  say(
     `${r.dbPath}: ${inputs.length} input(s), ${r.packets} packets, ${r.flows} flows in ${r.seconds.toFixed(2)} s (${rate} records/s)${r.cancelled ? ', cancelled' : ''}`,
   );
-  if (!quiet) for (const i of inputs) console.log(`  ${i.kind.padEnd(17)} ${String(i.records).padStart(9)}  ${i.path}`);
+  if (!quiet) for (const i of inputs) say(`  ${i.kind.padEnd(17)} ${String(i.records).padStart(9)}  ${i.path}`);
   return usable;
 }
 
-async function doIngest(a: Args, dbPath: string, quiet: boolean): Promise<{ result: IngestResult; usable: number }> {
+async function doIngest(a: Args, dbPath: string, quiet: boolean, forReport = false): Promise<{ result: IngestResult; usable: number }> {
   for (const p of a.inputs) if (!existsSync(p)) throw new UsageError(`${p}: no such file or directory`);
   const job = startIngest({ dbPath, inputs: a.inputs, kinds: a.kinds }, progressBar(quiet));
   const onSig = (): void => job.cancel();
   process.once('SIGINT', onSig);
   try {
     const result = await job.result;
-    const usable = await printSummary(result, quiet);
+    const usable = await printSummary(result, quiet, forReport);
     return { result, usable };
   } finally {
     process.off('SIGINT', onSig);
@@ -209,7 +210,8 @@ export async function main(argv: string[]): Promise<number> {
         if (a.inputs.length) {
           tmp = mkdtempSync(join(tmpdir(), 'pathlens-'));
           dbPath = join(tmp, 'case.pathlens.sqlite');
-          const { usable } = await doIngest(a, dbPath, true);
+          // stdout is the report: the ingest's summary and warnings go to stderr
+          const { usable } = await doIngest(a, dbPath, true, true);
           if (!usable) return 1;
         } else if (!dbPath) throw new UsageError('report needs INPUT... or --db CASE.sqlite');
         try {

@@ -105,7 +105,8 @@ const EVENT_TAG = /^\[(NEW|UPDATE|DESTROY)\]$/;
 // conntrack-tools `-o timestamp`: `[%-.8ld.%-.6ld]\t`; expectations use `%-8ld.%-6ld`, so the
 // microseconds may be right-padded with spaces. The value is an integer count of µs either way.
 const TS_PREFIX = /^\[\s*(\d+)\s*\.\s*(\d+)\s*\]\s*/;
-const SUMMARY = /conntrack v\S+ \(conntrack-tools\): \d+ (?:flow|expectation) (?:entries|events) ha(?:ve|s) been [a-z]+\.?/;
+const SUMMARY =
+  /conntrack v\S+ \(conntrack-tools\): \d+ (?:flow|expectation) (?:entries|events) ha(?:ve|s) been [a-z]+\.?/;
 const KTIME = /\[(start|stop)=([^\]]*)\]/g;
 const PORT_PROTOS = new Set(['tcp', 'udp', 'udplite', 'sctp', 'dccp']);
 const ICMP_PROTOS = new Set(['icmp', 'icmpv6']);
@@ -139,7 +140,10 @@ export function parseConntrack(text: string): ConntrackParseResult {
     statsLines.push('');
     if (body === '' || body.startsWith('#')) continue;
     if (BINARY_BYTES.test(body)) {
-      warnings.push({ line: lineNo, message: `conntrack: line skipped: binary bytes in "${printable(body)}"` });
+      warnings.push({
+        line: lineNo,
+        message: `conntrack: line skipped: binary bytes in "${printable(body)}"`,
+      });
       continue;
     }
     if (/^cpu=\d/.test(body) || /^\d+$/.test(body) || /^entries\s/.test(body) || isProcStatRow(body)) {
@@ -227,13 +231,13 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /** Epoch seconds of a ctime() string (`Thu Nov 26 04:09:26 2026`), read as UTC; null if not one. */
 export function ctimeToEpoch(text: string): number | null {
-  const m = /^[A-Z][a-z]{2}\s+([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})$/.exec(text.trim());
+  const m = /^[A-Z][a-z]{2}\s+([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})$/.exec(
+    text.trim(),
+  );
   if (!m) return null;
   const mon = MONTHS.indexOf(m[1] ?? '');
   if (mon < 0) return null;
-  return (
-    Date.UTC(Number(m[6]), mon, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])) / 1000
-  );
+  return Date.UTC(Number(m[6]), mon, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])) / 1000;
 }
 
 // ---- default text form ------------------------------------------------------------------------
@@ -340,7 +344,8 @@ function parseTextLine(line: string, lineNo: number, warnings: TextWarning[]): C
       case 'code': {
         const n = uint(value);
         if (!cur || !tupleOpen) problems.push(`${key}= outside a tuple`);
-        else if (n === null || (key.endsWith('port') && n > 65535)) problems.push(`bad ${key}="${printable(value)}"`);
+        else if (n === null || (key.endsWith('port') && n > 65535))
+          problems.push(`bad ${key}="${printable(value)}"`);
         else if (key === 'sport') cur.sport = n;
         else if (key === 'dport') cur.dport = n;
         else if (key === 'type') cur.icmpType = n;
@@ -349,7 +354,8 @@ function parseTextLine(line: string, lineNo: number, warnings: TextWarning[]): C
       }
       case 'srckey':
       case 'dstkey':
-        if (!cur || !tupleOpen || !/^0x[0-9a-fA-F]+$/.test(value)) problems.push(`bad ${key}="${printable(value)}"`);
+        if (!cur || !tupleOpen || !/^0x[0-9a-fA-F]+$/.test(value))
+          problems.push(`bad ${key}="${printable(value)}"`);
         else if (key === 'srckey') cur.srcKey = value;
         else cur.dstKey = value;
         break;
@@ -486,7 +492,8 @@ function validateFlow(
     }
   }
   if (family !== null) {
-    if (l3Declared !== null && l3Declared !== family) problems.push(`${l3Declared} line with ${family} addresses`);
+    if (l3Declared !== null && l3Declared !== family)
+      problems.push(`${l3Declared} line with ${family} addresses`);
     rec.l3 = family;
   }
   if (rec.proto === 'icmp' && rec.l3 === 'ipv6') problems.push('icmp with IPv6 addresses');
@@ -599,7 +606,8 @@ function parseExpectTokens(
     }
   }
   rec.l3 = rec.orig.src.includes(':') ? 'ipv6' : 'ipv4';
-  if (l3Declared !== null && l3Declared !== rec.l3) problems.push(`${l3Declared} line with ${rec.l3} addresses`);
+  if (l3Declared !== null && l3Declared !== rec.l3)
+    problems.push(`${l3Declared} line with ${rec.l3} addresses`);
   rec.reply = expect.master ? { ...expect.master } : { ...rec.orig };
   return settle(rec, problems, soft, lineNo, warnings);
 }
@@ -642,7 +650,8 @@ function parseXmlFragment(s: string): { root: XmlNode; rest: string } | string {
       continue;
     }
     const attrs: Record<string, string> = {};
-    for (const a of (m[3] ?? '').matchAll(/([\w:.-]+)\s*=\s*"([^"]*)"/g)) attrs[a[1] ?? ''] = decodeEntities(a[2] ?? '');
+    for (const a of (m[3] ?? '').matchAll(/([\w:.-]+)\s*=\s*"([^"]*)"/g))
+      attrs[a[1] ?? ''] = decodeEntities(a[2] ?? '');
     const node: XmlNode = { name, attrs, children: [], text: '' };
     parent.children.push(node);
     if (m[4] !== '/') stack.push(node);
@@ -659,7 +668,8 @@ function decodeEntities(s: string): string {
     .replace(/&amp;/g, '&');
 }
 
-const child = (n: XmlNode | undefined, name: string): XmlNode | undefined => n?.children.find((c) => c.name === name);
+const child = (n: XmlNode | undefined, name: string): XmlNode | undefined =>
+  n?.children.find((c) => c.name === name);
 
 // snprintf_xml.c prints SCTP and DCCP states through the TCP name table; map back by index.
 const TCP_STATES = [
@@ -713,7 +723,8 @@ function parseXmlLine(line: string, lineNo: number, warnings: TextWarning[]): Co
     warnings.push({ line: lineNo, message: `conntrack: line skipped: <${root.name}> instead of <flow>` });
     return null;
   }
-  const stray = (n: XmlNode): boolean => (n.children.length > 0 && n.text.trim() !== '') || n.children.some(stray);
+  const stray = (n: XmlNode): boolean =>
+    (n.children.length > 0 && n.text.trim() !== '') || n.children.some(stray);
   if (stray(root)) soft.push('stray text between elements');
   const type = root.attrs['type'];
   if (type !== undefined) {
@@ -883,7 +894,10 @@ export function parseConntrackStats(text: string): ParseResult<CtStatsSection> {
     }
     const label = /^#{2,}\s*(.*)$/.exec(body) ?? /^(?:==+>?|--+)\s*(.*?)\s*(?:<?==+|--+)?$/.exec(body);
     if (label) {
-      const words = (label[1] ?? '').trim().split(/\s+/).filter((w) => w !== '');
+      const words = (label[1] ?? '')
+        .trim()
+        .split(/\s+/)
+        .filter((w) => w !== '');
       const last = words[words.length - 1];
       let ts: number | null = null;
       if (last !== undefined && /^\d{9,}(\.\d+)?$/.test(last)) {
@@ -958,13 +972,18 @@ export function parseConntrackStats(text: string): ParseResult<CtStatsSection> {
       }
     }
   }
-  return { records: records.filter((s) => s.cpus.length > 0 || s.count !== null || s.label !== null), warnings };
+  return {
+    records: records.filter((s) => s.cpus.length > 0 || s.count !== null || s.label !== null),
+    warnings,
+  };
 }
 
 // ---- sniffing and helpers -----------------------------------------------------------------------
 
 /** Recognise a conntrack file from its first lines: events (`-E`), table (`-L`, /proc) or stats (`-S`, `-C`). */
-export function sniffConntrack(head: string): 'conntrack-events' | 'conntrack-table' | 'conntrack-stats' | null {
+export function sniffConntrack(
+  head: string,
+): 'conntrack-events' | 'conntrack-table' | 'conntrack-stats' | null {
   const lines = head.split(/\r?\n/).slice(0, 50);
   for (const raw of lines) {
     const line = raw.replace(SUMMARY, '').trim();
@@ -975,7 +994,8 @@ export function sniffConntrack(head: string): 'conntrack-events' | 'conntrack-ta
     let body = line;
     const ts = TS_PREFIX.exec(body);
     if (ts) body = body.slice(ts[0].length);
-    if (/^\[(NEW|UPDATE|DESTROY)\]\s+\S+\s+\d+/.test(body) && body.includes('src=')) return 'conntrack-events';
+    if (/^\[(NEW|UPDATE|DESTROY)\]\s+\S+\s+\d+/.test(body) && body.includes('src='))
+      return 'conntrack-events';
     if (/^(?:ipv[46]\s+\d+\s+)?[a-z][a-z0-9]*\s+\d+\s/.test(body) && /\bsrc=\S+\s+dst=\S+/.test(body)) {
       return ts ? 'conntrack-events' : 'conntrack-table';
     }

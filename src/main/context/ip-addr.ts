@@ -206,7 +206,10 @@ function parseIpAddrJson(text: string): ParseResult<IpLink> {
         const local = normalizeIpText(str(a['local']) ?? '');
         const plen = num(a['prefixlen']);
         if (!fam || local === null || plen === null) {
-          warnings.push({ line, message: `ip addr: ${ifname}: address entry without family/local/prefixlen` });
+          warnings.push({
+            line,
+            message: `ip addr: ${ifname}: address entry without family/local/prefixlen`,
+          });
           continue;
         }
         const info: IpAddrInfo = {
@@ -288,7 +291,10 @@ function parseIpAddrText(text: string): ParseResult<IpLink> {
       };
       lastAddr = null;
       records.push(cur);
-      const tok = (h[5] ?? '').trim().split(/\s+/).filter((t) => t !== '');
+      const tok = (h[5] ?? '')
+        .trim()
+        .split(/\s+/)
+        .filter((t) => t !== '');
       for (let k = 0; k < tok.length; k++) {
         const key = tok[k] ?? '';
         const val = tok[k + 1];
@@ -357,7 +363,10 @@ function parseIpAddrText(text: string): ParseResult<IpLink> {
     if (first === 'altname' || /^[a-z][\w-]*$/.test(first)) {
       // `-d` detail lines (veth, bridge_slave …), altname: kept as text.
       if (first === 'altname') cur.extra['altname'] = tok.slice(1).join(' ');
-      else if (cur.kind === null && /^(veth|bridge|vxlan|vlan|bond|dummy|macvlan|ipvlan|wireguard|geneve|tun)$/.test(first)) {
+      else if (
+        cur.kind === null &&
+        /^(veth|bridge|vxlan|vlan|bond|dummy|macvlan|ipvlan|wireguard|geneve|tun)$/.test(first)
+      ) {
         cur.kind = first;
       }
       continue;
@@ -414,12 +423,14 @@ function parseAddrLine(tok: string[], family: 'ipv4' | 'ipv6', ifname: string): 
     else if (t === 'scope') info.scope = tok[++k] ?? 'global';
     else if (t === 'secondary') info.secondary = true;
     else if (t === 'metric') k++;
-    else if (k === tok.length - 1 && family === 'ipv4' && (t === ifname || t.startsWith(`${ifname}:`))) info.label = t;
+    else if (k === tok.length - 1 && family === 'ipv4' && (t === ifname || t.startsWith(`${ifname}:`)))
+      info.label = t;
     else if (ADDR_FLAGS.has(t)) info.flags.push(t);
     else if (k === tok.length - 1 && family === 'ipv4' && /^[\w.:@-]{1,15}$/.test(t)) info.label = t;
     else return `unexpected token "${t.slice(0, 40)}"`;
   }
-  if (!/^(host|link|global|site|nowhere|\d+)$/.test(info.scope)) return `bad scope "${info.scope.slice(0, 20)}"`;
+  if (!/^(host|link|global|site|nowhere|\d+)$/.test(info.scope))
+    return `bad scope "${info.scope.slice(0, 20)}"`;
   return info;
 }
 

@@ -2,7 +2,14 @@
 // and the net-tools `route -n` / `netstat -rn` views of /proc/net/route (main table, IPv4).
 import type { ParseResult, TextWarning } from './types';
 import { splitJsonItems } from './ip-addr';
-import { BINARY_BYTES, cutOffWarning, formatPrefix, looksLikeJson, normalizeIpText, parsePrefix } from './tuple';
+import {
+  BINARY_BYTES,
+  cutOffWarning,
+  formatPrefix,
+  looksLikeJson,
+  normalizeIpText,
+  parsePrefix,
+} from './tuple';
 
 /** rtm_type of a route (rtnetlink.h RTN_*), as iproute2 names it. */
 export type RouteType =
@@ -71,14 +78,30 @@ export interface IpRouteOptions {
   family?: 'ipv4' | 'ipv6';
 }
 
-const TABLE_NAMES: Record<string, string> = { '255': 'local', '254': 'main', '253': 'default', '0': 'unspec' };
+const TABLE_NAMES: Record<string, string> = {
+  '255': 'local',
+  '254': 'main',
+  '253': 'default',
+  '0': 'unspec',
+};
 const tableName = (t: string): string => TABLE_NAMES[t] ?? t;
-const NH_FLAGS = new Set(['onlink', 'linkdown', 'dead', 'pervasive', 'offload', 'trap', 'notify', 'rt_offload', 'rt_trap']);
+const NH_FLAGS = new Set([
+  'onlink',
+  'linkdown',
+  'dead',
+  'pervasive',
+  'offload',
+  'trap',
+  'notify',
+  'rt_offload',
+  'rt_trap',
+]);
 
 /** Parse `ip [-j] route` (any table, v4+v6 mixed), `route -n` or `netstat -rn` output; never throws. */
 export function parseIpRoute(text: string, opts: IpRouteOptions = {}): ParseResult<RouteRecord> {
   if (looksLikeJson(text)) return parseJson(text, opts);
-  if (/^(Kernel IP routing table|Destination\s+Gateway\s+Genmask)/m.test(text.slice(0, 2000))) return parseNetTools(text);
+  if (/^(Kernel IP routing table|Destination\s+Gateway\s+Genmask)/m.test(text.slice(0, 2000)))
+    return parseNetTools(text);
   return parseText(text, opts);
 }
 
@@ -129,14 +152,21 @@ function parseJson(text: string, opts: IpRouteOptions): ParseResult<RouteRecord>
     if (Array.isArray(o['nexthops'])) {
       for (const nh of o['nexthops'] as Record<string, unknown>[]) {
         const nvia = nh['via'] as { host?: unknown } | undefined;
-        const g = typeof nh['gateway'] === 'string' ? nh['gateway'] : nvia && typeof nvia.host === 'string' ? nvia.host : null;
+        const g =
+          typeof nh['gateway'] === 'string'
+            ? nh['gateway']
+            : nvia && typeof nvia.host === 'string'
+              ? nvia.host
+              : null;
         const gn = g === null ? null : normalizeIpText(g);
         if (g !== null && gn === null) bad = `bad nexthop gateway "${g}"`;
         nexthops.push({
           gateway: gn,
           dev: typeof nh['dev'] === 'string' ? nh['dev'] : null,
           weight: typeof nh['weight'] === 'number' ? nh['weight'] : 1,
-          flags: Array.isArray(nh['flags']) ? (nh['flags'] as unknown[]).filter((f): f is string => typeof f === 'string') : [],
+          flags: Array.isArray(nh['flags'])
+            ? (nh['flags'] as unknown[]).filter((f): f is string => typeof f === 'string')
+            : [],
         });
       }
     }
@@ -166,7 +196,9 @@ function parseJson(text: string, opts: IpRouteOptions): ParseResult<RouteRecord>
       scope: s('scope') ?? defaultScope(type),
       protocol: s('protocol') ?? 'boot',
       nexthops,
-      flags: Array.isArray(o['flags']) ? (o['flags'] as unknown[]).filter((f): f is string => typeof f === 'string') : [],
+      flags: Array.isArray(o['flags'])
+        ? (o['flags'] as unknown[]).filter((f): f is string => typeof f === 'string')
+        : [],
       tos: parseTos(s('tos') ?? s('dsfield')),
       source: 'json',
       extra: {},
@@ -175,7 +207,8 @@ function parseJson(text: string, opts: IpRouteOptions): ParseResult<RouteRecord>
       const v = o[k];
       if (v !== undefined) rec.extra[k] = typeof v === 'string' ? v : JSON.stringify(v);
     }
-    if (typeof o['metrics'] === 'object' && o['metrics'] !== null) rec.extra['metrics'] = JSON.stringify(o['metrics']);
+    if (typeof o['metrics'] === 'object' && o['metrics'] !== null)
+      rec.extra['metrics'] = JSON.stringify(o['metrics']);
     records.push(rec);
   }
   return { records, warnings };
@@ -314,7 +347,11 @@ function parseTextRoute(tok: string[], line: number, opts: IpRouteOptions): Rout
       if (t === 'via' && (v === 'inet' || v === 'inet6')) v = tok[++k] ?? '';
       // `mtu lock 1400`
       if (v === 'lock' && tok[k + 1] !== undefined) v = `lock ${tok[++k]}`;
-      if (TEXT_KEYS.has(t) && ['via', 'dev', 'table', 'proto', 'scope', 'src', 'metric', 'tos', 'dsfield'].includes(t)) kv[t] = v;
+      if (
+        TEXT_KEYS.has(t) &&
+        ['via', 'dev', 'table', 'proto', 'scope', 'src', 'metric', 'tos', 'dsfield'].includes(t)
+      )
+        kv[t] = v;
       else extra[t] = v;
     } else if (NH_FLAGS.has(t)) flags.push(t);
     else if (/^[a-z][\w-]*$/.test(t)) extra[t] = '';
@@ -376,7 +413,10 @@ function parseNetTools(text: string): ParseResult<RouteRecord> {
       continue;
     }
     if (tok.length !== header.length) {
-      warnings.push({ line: lineNo, message: `route -n: ${tok.length} fields where the header names ${header.length}` });
+      warnings.push({
+        line: lineNo,
+        message: `route -n: ${tok.length} fields where the header names ${header.length}`,
+      });
       continue;
     }
     const col = (name: string): string | undefined => {
@@ -394,7 +434,8 @@ function parseNetTools(text: string): ParseResult<RouteRecord> {
       warnings.push({ line: lineNo, message: 'route -n: bad destination, genmask or flags' });
       continue;
     }
-    const gateway = gw === '0.0.0.0' || gw === '*' || gw === '-' || gw === 'default' ? null : normalizeIpText(gw);
+    const gateway =
+      gw === '0.0.0.0' || gw === '*' || gw === '-' || gw === 'default' ? null : normalizeIpText(gw);
     if (gateway === null && !['0.0.0.0', '*', '-'].includes(gw)) {
       warnings.push({ line: lineNo, message: `route -n: bad gateway "${gw}"` });
       continue;
@@ -405,7 +446,8 @@ function parseNetTools(text: string): ParseResult<RouteRecord> {
     const flags: string[] = [];
     const extra: Record<string, string> = { rtflags: fl };
     for (const h of header) {
-      if (!['Destination', 'Gateway', 'Genmask', 'Flags', 'Metric', 'Iface'].includes(h)) extra[h] = col(h) ?? '';
+      if (!['Destination', 'Gateway', 'Genmask', 'Flags', 'Metric', 'Iface'].includes(h))
+        extra[h] = col(h) ?? '';
     }
     records.push({
       line: lineNo,

@@ -182,7 +182,12 @@ function parseJson(text: string, opts: IpRuleOptions): ParseResult<RuleRecord> {
       r.action = 'goto';
       r.target = n('target');
       if (r.target === null) problems.push('goto without target');
-    } else if (action === 'nop' || action === 'blackhole' || action === 'unreachable' || action === 'prohibit') {
+    } else if (
+      action === 'nop' ||
+      action === 'blackhole' ||
+      action === 'unreachable' ||
+      action === 'prohibit'
+    ) {
       r.action = action;
     } else if (table !== null) {
       r.table = tableName(table);

@@ -52,7 +52,10 @@ export function parseSysctl(text: string): SysctlParseResult {
       value = body.slice(eq + 1).trim();
     }
     if (!KEY.test(key)) {
-      warnings.push({ line: lineNo, message: `sysctl: bad key "${key.replace(/[^\x20-\x7e]/g, '?').slice(0, 60)}"` });
+      warnings.push({
+        line: lineNo,
+        message: `sysctl: bad key "${key.replace(/[^\x20-\x7e]/g, '?').slice(0, 60)}"`,
+      });
       continue;
     }
     if (/[^\x20-\x7e\t]/.test(value)) {
@@ -67,7 +70,8 @@ export function parseSysctl(text: string): SysctlParseResult {
   return { records, warnings, values };
 }
 
-const int = (v: string | undefined): number | null => (v !== undefined && /^-?\d+$/.test(v.trim()) ? Number(v) : null);
+const int = (v: string | undefined): number | null =>
+  v !== undefined && /^-?\d+$/.test(v.trim()) ? Number(v) : null;
 
 /** Integer value of a key, or null when absent or not an integer. */
 export function sysctlInt(values: Record<string, string>, key: string): number | null {
@@ -81,7 +85,8 @@ function confKey(family: 'ipv4' | 'ipv6', iface: string, name: string): string {
 
 /** net.ipv4.ip_forward (or net.ipv6.conf.all.forwarding) as a boolean; null if absent. */
 export function ipForward(values: Record<string, string>, family: 'ipv4' | 'ipv6' = 'ipv4'): boolean | null {
-  const v = family === 'ipv4' ? int(values['net.ipv4.ip_forward']) : int(values['net.ipv6.conf.all.forwarding']);
+  const v =
+    family === 'ipv4' ? int(values['net.ipv4.ip_forward']) : int(values['net.ipv6.conf.all.forwarding']);
   return v === null ? null : v !== 0;
 }
 

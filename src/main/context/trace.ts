@@ -938,6 +938,19 @@ function isBase(chain: string, opts: TraceOptions): boolean {
   return HOOKS[chain.slice(chain.indexOf(':') + 1)] !== undefined;
 }
 
+const ruleCache = new Map<string, ReturnType<typeof parseRuleText>>();
+
+/** parseRuleText with a small cache: traces repeat the same few rule texts thousands of times. */
+function parsedRule(text: string): ReturnType<typeof parseRuleText> {
+  let r = ruleCache.get(text);
+  if (!r) {
+    if (ruleCache.size > 10000) ruleCache.clear();
+    r = parseRuleText(text);
+    ruleCache.set(text, r);
+  }
+  return r;
+}
+
 /** True for instrumentation-like rules that only matched (no target) or only turned tracing on. */
 function passiveRule(e: TraceEvent, format: TraceFormat): boolean {
   if (e.verdict !== 'CONTINUE') return false;
@@ -949,7 +962,7 @@ function passiveRule(e: TraceEvent, format: TraceFormat): boolean {
     );
   }
   if (!text) return true;
-  const r = parseRuleText(text);
+  const r = parsedRule(text);
   return r.target.kind === 'NONE' || r.target.kind === 'TRACE';
 }
 
@@ -973,7 +986,7 @@ function learnCt(t: TraceTraversal, e: TraceEvent, format: TraceFormat): void {
     }
     return;
   }
-  const r = parseRuleText(text);
+  const r = parsedRule(text);
   const st = r.matches.ctstate ?? r.matches.state;
   if (st && !st.negate && st.values.length === 1) {
     const v = st.values[0]!;

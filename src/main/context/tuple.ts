@@ -1,5 +1,6 @@
 // Conntrack tuples (libnetfilter_conntrack __snprintf_address/__snprintf_proto) and IP address text
 // (RFC 4291 §2.2 input forms, RFC 5952 canonical output) shared by the context parsers.
+import { formatIPv4, formatIPv6, normalizeIp, parseIp as parseIpBytes } from '../decode/address';
 
 /** One direction of a conntrack entry: addresses plus the protocol's L4 identifiers. */
 export interface CtTuple {
@@ -62,6 +63,7 @@ export function tuplesEqual(a: CtTuple, b: CtTuple): boolean {
 // ---- text hygiene ---------------------------------------------------------------------------
 
 /** C0/C1 control bytes (except tab) or U+FFFD: the line holds binary garbage, not tool output. */
+// eslint-disable-next-line no-control-regex -- matching control bytes is the point
 export const BINARY_BYTES = /[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]/;
 
 /** A warning for input that does not end with a newline: its last line may have been cut. */
@@ -83,8 +85,8 @@ export function looksLikeJson(text: string): boolean {
 }
 
 // ---- IP address text ------------------------------------------------------------------------
-// Private to context/analysis until src/main/decode/address.ts (normalizeIp) lands; kept here so
-// the conntrack, ip and routing code share one implementation.
+// Parsing and RFC 5952 formatting come from decode/address; here they get the number[] shape and
+// the prefix arithmetic the routing simulator needs.
 
 /** A parsed IP address: family and its 4 or 16 bytes. */
 export interface IpBytes {
@@ -92,101 +94,22 @@ export interface IpBytes {
   bytes: number[];
 }
 
-/** Parse dotted-quad IPv4 or any RFC 4291 IPv6 text form (compressed, fully expanded, with embedded IPv4); null if invalid. */
+/** Parse dotted-quad IPv4 or any RFC 4291 IPv6 text form (compressed, fully expanded, embedded IPv4, %zone); null if invalid. */
 export function parseIp(text: string): IpBytes | null {
-  if (text.includes(':')) {
-    const bytes = parseIpv6(text);
-    return bytes ? { family: 'ipv6', bytes } : null;
-  }
-  const bytes = parseIpv4(text);
-  return bytes ? { family: 'ipv4', bytes } : null;
-}
-
-function parseIpv4(text: string): number[] | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out.push(n);
-  }
-  return out;
-}
-
-function parseIpv6(text: string): number[] | null {
   // Zone ids (fe80::1%eth0) are not part of the address.
-  const s = text.split('%')[0] ?? '';
-  const dbl = s.indexOf('::');
-  if (dbl !== s.lastIndexOf('::')) return null;
-  const parseGroups = (part: string): number[] | null => {
-    if (part === '') return [];
-    const groups = part.split(':');
-    const out: number[] = [];
-    for (let i = 0; i < groups.length; i++) {
-      const g = groups[i] ?? '';
-      if (i === groups.length - 1 && g.includes('.')) {
-        const v4 = parseIpv4(g);
-        if (!v4) return null;
-        out.push(((v4[0] ?? 0) << 8) | (v4[1] ?? 0), ((v4[2] ?? 0) << 8) | (v4[3] ?? 0));
-        continue;
-      }
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
-  let words: number[];
-  if (dbl >= 0) {
-    const head = parseGroups(s.slice(0, dbl));
-    const tail = parseGroups(s.slice(dbl + 2));
-    if (!head || !tail || head.length + tail.length > 7) return null;
-    words = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-  } else {
-    const all = parseGroups(s);
-    if (!all || all.length !== 8) return null;
-    words = all;
-  }
-  const bytes: number[] = [];
-  for (const w of words) bytes.push(w >> 8, w & 0xff);
-  return bytes;
+  const ip = parseIpBytes(text.includes('%') ? (text.split('%')[0] ?? '') : text);
+  return ip ? { family: ip.l3, bytes: Array.from(ip.bytes) } : null;
 }
 
-/** Canonical text of an address: dotted quad, or RFC 5952 IPv6 (lowercase, longest zero run compressed). */
+/** Canonical text of an address: dotted quad, or RFC 5952 IPv6 (via decode/address). */
 export function formatIp(ip: IpBytes): string {
-  if (ip.family === 'ipv4') return ip.bytes.join('.');
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(((ip.bytes[i] ?? 0) << 8) | (ip.bytes[i + 1] ?? 0));
-  // RFC 5952 §4.2: compress the longest run of ≥2 zero words, the first one on a tie.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (ws: number[]): string => ws.map((w) => w.toString(16)).join(':');
-  // RFC 5952 §5: IPv4-mapped addresses keep the dotted tail.
-  if (best === 0 && bestLen === 5 && words[5] === 0xffff) {
-    return `::ffff:${ip.bytes.slice(12).join('.')}`;
-  }
-  if (best < 0) return hex(words);
-  return `${hex(words.slice(0, best))}::${hex(words.slice(best + bestLen))}`;
+  const b = Uint8Array.from(ip.bytes);
+  return ip.family === 'ipv4' ? formatIPv4(b, 0) : formatIPv6(b, 0);
 }
 
-/** Canonical form of an IP text (accepts fully expanded IPv6); null when the text is not an address. */
+/** Canonical form of an IP text (accepts fully expanded IPv6, drops a %zone); null when the text is not an address. */
 export function normalizeIpText(text: string): string | null {
-  const ip = parseIp(text);
-  return ip ? formatIp(ip) : null;
+  return normalizeIp(text.includes('%') ? (text.split('%')[0] ?? '') : text);
 }
 
 /** A parsed CIDR prefix. */

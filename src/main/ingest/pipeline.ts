@@ -26,6 +26,8 @@ import { readContextFile } from './context-stage';
 import type { InputFile } from './inputs';
 import { expandInputs } from './inputs';
 import { writeFlows, writeFindings } from './finish';
+import { TraceJoiner } from '../analysis/trace-join';
+import type { TraceRef } from '../analysis/trace-join';
 
 /** What to ingest. */
 export interface IngestOptions {
@@ -134,6 +136,15 @@ async function run(
   }
   await db.exec('COMMIT');
 
+  // Several trace files of one run (xtables-monitor, its timestamped copy, nft monitor) describe the
+  // same packets: join the richest one, preferring receive times.
+  const primary = [...ctx.traceInputs].sort(
+    (a, b) =>
+      b.traversals.length - a.traversals.length ||
+      Number(b.traversals.some((x) => x.t.seenAt !== undefined)) - Number(a.traversals.some((x) => x.t.seenAt !== undefined)),
+  )[0];
+  const joiner = new TraceJoiner(primary ? (primary.traversals as TraceRef[]) : []);
+  ctx.traces = primary ? primary.traversals.map((x) => x.t) : [];
   const conns = groupConntrack(ctx.ctEvents);
   const table = new FlowTable();
   table.addConntrack(conns);
@@ -155,7 +166,7 @@ async function run(
 
   const onJourney = (j: Journey): void => {
     const asg: Assignment | null = table.assign(j);
-    const a = analyseJourney(j, asg, ctx);
+    const a = analyseJourney(j, asg, ctx, joiner.match(j));
     const first = j.obs[0]!;
     const w1 = jW.add([
       j.id, asg ? asg.flow.id : null, asg ? asg.dir : null, nsText(first.tsSec, first.tsNsec), j.obs.length, first.ipLen,
@@ -173,6 +184,8 @@ async function run(
   };
   const matcher = new JourneyMatcher(onJourney);
 
+  const macOf = new Map<string, string>();
+  for (const i of ctx.ifaces) if (i.mac && i.mac !== '00:00:00:00:00:00') macOf.set(i.name, i.mac.toLowerCase());
   const states: CaptureState[] = captures.map(({ f, i }) => ({ input: i, file: f, ifaces: new Map(), sll2: new Map() }));
   const ifaceRows: Array<[number, number, number | null, number | null, string | null, number, number | null]> = [];
   const warnRows: Array<[number, number, string]> = [];
@@ -208,7 +221,12 @@ async function run(
           ifaceId = id;
           iface = name;
         }
-        const dir = rec.direction ?? p.direction;
+        let dir = rec.direction ?? p.direction;
+        if (dir === null && p.macSrc !== null && iface !== null) {
+          // Per-interface captures without direction flags (dumpcap): the interface's own MAC says.
+          const mac = macOf.get(iface);
+          if (mac) dir = p.macSrc === mac ? 'out' : 'in';
+        }
         const base = {
           input: st.input, frame: rec.frame, offset: rec.dataOffset, caplen: rec.caplen, origLen: rec.origLen,
           linkType: rec.linkType, tsSec: rec.tsSec, tsNsec: rec.tsNsec, t: rec.tsSec + rec.tsNsec / 1e9,
@@ -315,6 +333,13 @@ async function run(
   await Promise.all(writes.splice(0));
   await obsW.flush();
   await jW.flush();
+  for (let i = 0; i < joiner.joined.length; i += 400) {
+    const part = joiner.joined.slice(i, i + 400);
+    await db.run(
+      `UPDATE trace_packets SET journey_id = CASE id ${part.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (${part.map(() => '?').join(',')})`,
+      [...part.flatMap((x) => [x.rowId, x.journey]), ...part.map((x) => x.rowId)],
+    );
+  }
   for (const r of ifaceRows) await db.run('INSERT INTO interfaces (id, input_id, file_if, ifindex, name, link_type, snaplen) VALUES (?,?,?,?,?,?,?)', r);
   for (const [input, offset, message] of warnRows)
     await db.run('INSERT INTO warnings (input_id, offset, message) VALUES (?,?,?)', [input, offset, message]);
@@ -335,6 +360,18 @@ async function run(
   await writeFlows(db, table, conns);
   await writeFindings(db, findings);
   await db.run("INSERT INTO meta (key, value) VALUES ('host_source', ?)", [ctx.ifaceSource]);
+  // What per-packet inference (routes, rules) needs at query time, so a case reopens without its inputs.
+  await db.run("INSERT INTO meta (key, value) VALUES ('context', ?)", [
+    JSON.stringify({
+      ifaces: ctx.ifaces,
+      iptables: ctx.iptables,
+      routes: ctx.routes,
+      rules: ctx.rules,
+      links: ctx.links,
+      sysctls: Object.fromEntries(ctx.sysctls),
+      traced: ctx.traces.length > 0,
+    }),
+  ]);
   await db.run("INSERT INTO meta (key, value) VALUES ('created', ?)", [new Date().toISOString()]);
   await db.run("INSERT INTO meta (key, value) VALUES ('cancelled', ?)", [isCancelled ? '1' : '0']);
   await db.exec('COMMIT');

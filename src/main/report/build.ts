@@ -11,8 +11,8 @@ export interface ReportOptions {
   flows?: string[];
   /** add the per-packet array */
   packets?: boolean;
-  /** enriches each packet (netfilter path, route) from the case's context */
-  enrich?: (p: PacketJson) => PacketJson;
+  /** enriches each packet (netfilter path, route) from the case's context; drops its stored detail */
+  enrich?: (p: PacketJson & { detail?: unknown }) => PacketJson;
 }
 
 /** The report document of a case. */
@@ -34,7 +34,7 @@ export async function buildReport(db: Db, opts: ReportOptions = {}): Promise<Rep
   };
   if (opts.packets) {
     const pk = await journeys(db, opts.flows?.length ? { flowIds: opts.flows.map(Number) } : {});
-    report.packets = pk.filter((p) => p.flow !== '').map((p) => (opts.enrich ? opts.enrich(stripDetail(p)) : stripDetail(p)));
+    report.packets = pk.filter((p) => p.flow !== '').map((p) => (opts.enrich ? opts.enrich(p) : stripDetail(p)));
   }
   return report;
 }

@@ -120,7 +120,7 @@ export class Engine {
         const d = await flowDetail(db, Number(id), limit ?? 2000);
         if (!d) throw new Error(`no flow ${id}`);
         const enrich = await loadEnricher(db);
-        d.packets = d.packets.map(enrich);
+        d.packets = (await journeys(db, { flowIds: [Number(id)], limit: limit ?? 2000 })).map(enrich);
         return d;
       }
       case 'packets.get':
@@ -209,7 +209,7 @@ export class Engine {
     const enrich = await loadEnricher(db);
     const trace = await db.all<{ detail: string }>('SELECT detail FROM trace_packets WHERE journey_id = ? ORDER BY line', [id]);
     return {
-      packet: enrich(stripDetail(p)),
+      packet: enrich(p),
       hex,
       linkType: loc?.linkType ?? null,
       layers,

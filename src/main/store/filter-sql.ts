@@ -78,7 +78,8 @@ class Compiler {
       case 'ip': {
         const cols = ADDR_COLUMNS[spec.which ?? 'any'];
         if (v.kind === 'ip') return `ifnull(${this.p(v.text)} IN (${cols.join(', ')}), 0)`;
-        if (v.kind === 'string') return this.any(cols.map((c) => `ifnull(instr(${c}, ${this.p(v.value)}) > 0, 0)`));
+        if (v.kind === 'string')
+          return this.any(cols.map((c) => `ifnull(instr(${c}, ${this.p(v.value)}) > 0, 0)`));
         if (v.kind === 'cidr') return this.any(cols.map((c) => this.cidr(c, v, positive)));
         return '0';
       }
@@ -92,15 +93,25 @@ class Compiler {
       case 'number': {
         const n = v.kind === 'number' ? v.value : -1;
         const expr =
-          field === 'flow' ? 'id' : field === 'packets' ? '(pkts_orig + pkts_reply)' : '(bytes_orig + bytes_reply)';
+          field === 'flow'
+            ? 'id'
+            : field === 'packets'
+              ? '(pkts_orig + pkts_reply)'
+              : '(bytes_orig + bytes_reply)';
         return `ifnull(${expr} ${SQL_OP[op as Exclude<FilterOp, 'contains'>]} ${this.p(n)}, 0)`;
       }
       case 'string': {
         const s = v.kind === 'string' ? v.value : '';
         const cols =
-          field === 'proto' ? ['lower(proto_name)'] : field === 'state' ? ['upper(tcp_state)', 'upper(ct_state)'] : ['upper(conn_state)'];
+          field === 'proto'
+            ? ['lower(proto_name)']
+            : field === 'state'
+              ? ['upper(tcp_state)', 'upper(ct_state)']
+              : ['upper(conn_state)'];
         return this.any(
-          cols.map((c) => (op === 'contains' ? `ifnull(instr(${c}, ${this.p(s)}) > 0, 0)` : `ifnull(${c} = ${this.p(s)}, 0)`)),
+          cols.map((c) =>
+            op === 'contains' ? `ifnull(instr(${c}, ${this.p(s)}) > 0, 0)` : `ifnull(${c} = ${this.p(s)}, 0)`,
+          ),
         );
       }
       case 'list': {
@@ -127,7 +138,10 @@ class Compiler {
     if (v.prefix === 32) return `ifnull(${col} = ${this.p(v.bytes.join('.'))}, 0)`;
     const k = Math.floor(v.prefix / 8);
     const r = v.prefix % 8;
-    const lead = v.bytes.slice(0, k).map((b) => `${b}.`).join('');
+    const lead = v.bytes
+      .slice(0, k)
+      .map((b) => `${b}.`)
+      .join('');
     const isV4 = `ifnull(instr(${col}, '.') > 0 AND instr(${col}, ':') = 0, 0)`;
     const base = k === 0 ? isV4 : `(${isV4} AND ${col} LIKE ${this.p(`${lead}%`)})`;
     if (r === 0) return base;

@@ -12,19 +12,23 @@ interface Box {
 
 const H = 34;
 const BOXES: Record<Hook | 'ROUTE' | 'LOCAL', Box> = {
-  PREROUTING: { x: 40, y: 34, w: 120, label: 'PREROUTING' },
-  ROUTE: { x: 200, y: 34, w: 112, label: 'routing decision' },
-  FORWARD: { x: 352, y: 34, w: 110, label: 'FORWARD' },
-  POSTROUTING: { x: 560, y: 34, w: 128, label: 'POSTROUTING' },
-  INPUT: { x: 200, y: 128, w: 112, label: 'INPUT' },
-  LOCAL: { x: 352, y: 128, w: 110, label: 'local process' },
-  OUTPUT: { x: 502, y: 128, w: 110, label: 'OUTPUT' },
+  PREROUTING: { x: 36, y: 34, w: 120, label: 'PREROUTING' },
+  ROUTE: { x: 192, y: 34, w: 136, label: 'routing decision' },
+  FORWARD: { x: 364, y: 34, w: 110, label: 'FORWARD' },
+  POSTROUTING: { x: 574, y: 34, w: 128, label: 'POSTROUTING' },
+  INPUT: { x: 192, y: 128, w: 136, label: 'INPUT' },
+  LOCAL: { x: 364, y: 128, w: 110, label: 'local process' },
+  OUTPUT: { x: 494, y: 128, w: 96, label: 'OUTPUT' },
 };
 
 type Node = keyof typeof BOXES;
 
 /** Diagram edges and the hook-to-hook steps (FROM>TO) that light each up. */
-const EDGES: Array<{ from: Node | 'IN'; to: Node | 'OUT'; lit: (steps: Set<string>, hooks: Hook[]) => boolean }> = [
+const EDGES: Array<{
+  from: Node | 'IN';
+  to: Node | 'OUT';
+  lit: (steps: Set<string>, hooks: Hook[]) => boolean;
+}> = [
   { from: 'IN', to: 'PREROUTING', lit: (_s, h) => h.includes('PREROUTING') },
   { from: 'PREROUTING', to: 'ROUTE', lit: (s) => s.has('PREROUTING>FORWARD') || s.has('PREROUTING>INPUT') },
   { from: 'ROUTE', to: 'FORWARD', lit: (s) => s.has('PREROUTING>FORWARD') },
@@ -38,7 +42,7 @@ const EDGES: Array<{ from: Node | 'IN'; to: Node | 'OUT'; lit: (steps: Set<strin
 
 function anchor(n: Node | 'IN' | 'OUT', side: 'from' | 'to'): [number, number] {
   if (n === 'IN') return [4, BOXES.PREROUTING.y + H / 2];
-  if (n === 'OUT') return [730, BOXES.POSTROUTING.y + H / 2];
+  if (n === 'OUT') return [736, BOXES.POSTROUTING.y + H / 2];
   const b = BOXES[n];
   return side === 'from' ? [b.x + b.w, b.y + H / 2] : [b.x, b.y + H / 2];
 }
@@ -63,16 +67,30 @@ export function HookDiagram({ nf, route }: { nf: NetfilterJson; route: RouteJson
   const steps = passedEdges(nf.hooks);
   const loopback = steps.has('POSTROUTING>PREROUTING');
   return (
-    <svg className="hook-diagram" viewBox="0 0 740 190" role="img" aria-label={`netfilter hooks passed: ${nf.hooks.join(', ') || 'none'}`} data-testid="hook-diagram">
+    <svg
+      className="hook-diagram"
+      viewBox="0 0 744 190"
+      role="img"
+      aria-label={`netfilter hooks passed: ${nf.hooks.join(', ') || 'none'}`}
+      data-testid="hook-diagram"
+    >
       <defs>
-        <marker id="hook-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+        <marker
+          id="hook-arrow"
+          viewBox="0 0 10 10"
+          refX="9"
+          refY="5"
+          markerWidth="6"
+          markerHeight="6"
+          orient="auto-start-reverse"
+        >
           <path d="M0,0 L10,5 L0,10 z" className="arrow-head" />
         </marker>
       </defs>
       <text className="edge-label" x={4} y={BOXES.PREROUTING.y - 6}>
         in
       </text>
-      <text className="edge-label" x={722} y={BOXES.POSTROUTING.y - 6}>
+      <text className="edge-label" x={716} y={BOXES.POSTROUTING.y - 6}>
         out
       </text>
       {EDGES.map((e) => (
@@ -99,7 +117,11 @@ export function HookDiagram({ nf, route }: { nf: NetfilterJson; route: RouteJson
         const b = BOXES[k];
         const isHook = k !== 'ROUTE' && k !== 'LOCAL';
         const order = isHook ? nf.hooks.indexOf(k as Hook) : -1;
-        const passed = isHook ? order >= 0 : k === 'ROUTE' ? !!route || steps.has('PREROUTING>FORWARD') || steps.has('PREROUTING>INPUT') : nf.hooks.includes('INPUT') || nf.hooks.includes('OUTPUT');
+        const passed = isHook
+          ? order >= 0
+          : k === 'ROUTE'
+            ? !!route || steps.has('PREROUTING>FORWARD') || steps.has('PREROUTING>INPUT')
+            : nf.hooks.includes('INPUT') || nf.hooks.includes('OUTPUT');
         return (
           <g
             key={k}
@@ -123,7 +145,11 @@ export function HookDiagram({ nf, route }: { nf: NetfilterJson; route: RouteJson
         );
       })}
       {route && (
-        <text className="route-note mono" x={BOXES.ROUTE.x + BOXES.ROUTE.w / 2 + 6} y={BOXES.ROUTE.y + H + 20}>
+        <text
+          className="route-note mono"
+          x={BOXES.ROUTE.x + BOXES.ROUTE.w / 2 + 6}
+          y={BOXES.ROUTE.y + H + 20}
+        >
           {route.decision}
           {route.dev ? ` dev ${route.dev}` : ''}
         </text>

@@ -11,7 +11,15 @@ const ROW = 24;
 const HEAD = 54;
 const GUTTER = 150;
 
-export function LadderDiagram({ flow, packets, onOpen }: { flow: FlowJson; packets: PacketJson[]; onOpen: (p: PacketJson) => void }) {
+export function LadderDiagram({
+  flow,
+  packets,
+  onOpen,
+}: {
+  flow: FlowJson;
+  packets: PacketJson[];
+  onOpen: (p: PacketJson) => void;
+}) {
   const [wrapRef, width] = useWidth<HTMLDivElement>();
   const ladder = useMemo(() => layoutLadder(flow, packets), [flow, packets]);
   const x = useMemo(
@@ -31,7 +39,15 @@ export function LadderDiagram({ flow, packets, onOpen }: { flow: FlowJson; packe
     <div ref={wrapRef} className="chart ladder" data-testid="ladder">
       <svg width={width} height={height} role="img" aria-label="ladder diagram of the flow's packets">
         <defs>
-          <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+          <marker
+            id="arrow"
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerWidth="7"
+            markerHeight="7"
+            orient="auto-start-reverse"
+          >
             <path d="M0,0 L10,5 L0,10 z" className="arrow-head" />
           </marker>
         </defs>
@@ -86,7 +102,12 @@ export function LadderDiagram({ flow, packets, onOpen }: { flow: FlowJson; packe
                 </g>
               ))}
               {(row.reset || row.retransmission) && (
-                <text className={`row-mark ${row.reset ? 'reset' : 'retrans'}`} x={width - 8} y={y + 4} textAnchor="end">
+                <text
+                  className={`row-mark ${row.reset ? 'reset' : 'retrans'}`}
+                  x={width - 8}
+                  y={y + 4}
+                  textAnchor="end"
+                >
                   {row.reset ? 'RST' : 'retransmission'}
                 </text>
               )}

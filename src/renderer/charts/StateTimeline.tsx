@@ -25,8 +25,35 @@ export function StateTimeline({ flow, packets }: { flow: FlowJson; packets: Pack
   const t0 = Math.min(flow.first_ts, ...transitions.map((t) => t.ts), ...events.map((e) => e.ts));
   const t1 = Math.max(flow.last_ts, ...transitions.map((t) => t.ts), ...events.map((e) => e.ts), t0 + 1e-6);
   const innerW = Math.max(100, width - M.left - M.right);
-  const x = useMemo(() => scaleLinear().domain([0, t1 - t0]).range([0, innerW]).nice(), [t0, t1, innerW]);
-  useAxis(axisRef, useMemo(() => axisBottom(x).ticks(Math.max(2, Math.floor(innerW / 90))).tickFormat((d) => offsetTick(Number(d))), [x, innerW]));
+  const x = useMemo(
+    () =>
+      scaleLinear()
+        .domain([0, t1 - t0])
+        .range([0, innerW])
+        .nice(),
+    [t0, t1, innerW],
+  );
+  useAxis(
+    axisRef,
+    useMemo(
+      () =>
+        axisBottom(x)
+          .ticks(Math.max(2, Math.floor(innerW / 90)))
+          .tickFormat((d) => offsetTick(Number(d))),
+      [x, innerW],
+    ),
+  );
+  // Events close together keep their glyph but only the first gets a label (the tooltip has all).
+  const eventMarks = useMemo(() => {
+    let freeFrom = -Infinity;
+    return events.map((e) => {
+      const px = x(e.ts - t0);
+      const text = `${e.type}${e.state ? ` ${e.state}` : ''}`;
+      const fits = px >= freeFrom && px + 8 + text.length * 6 < innerW + M.right;
+      if (fits) freeFrom = px + 12 + text.length * 6;
+      return { e, label: fits ? text : null };
+    });
+  }, [events, x, t0, innerW]);
   const lanes = ['TCP state', 'conntrack', 'packets'];
   const height = M.top + lanes.length * LANE + M.bottom;
   const end = x.domain()[1] ?? t1 - t0;
@@ -49,7 +76,13 @@ export function StateTimeline({ flow, packets }: { flow: FlowJson; packets: Pack
             const w = Math.max(2, b - a);
             return (
               <g key={i} data-testid="tcp-transition">
-                <rect className={`state-seg state-${t.state.toLowerCase()}`} x={a} y={1} width={w} height={LANE - 6} />
+                <rect
+                  className={`state-seg state-${t.state.toLowerCase()}`}
+                  x={a}
+                  y={1}
+                  width={w}
+                  height={LANE - 6}
+                />
                 {w > t.state.length * 6.5 && (
                   <text className="seg-label" x={a + 3} y={LANE / 2 + 1}>
                     {t.state}
@@ -65,13 +98,17 @@ export function StateTimeline({ flow, packets }: { flow: FlowJson; packets: Pack
             </text>
           )}
           <g transform={`translate(0,${LANE})`}>
-            {events.map((e, i) => (
+            {eventMarks.map(({ e, label }, i) => (
               <g key={i} transform={`translate(${x(e.ts - t0)},0)`} data-testid="ct-event">
-                <path className={`ev-glyph ev-${e.type.toLowerCase()}`} d={`M0,2 L5,${LANE / 2 - 1} L0,${LANE - 6} L-5,${LANE / 2 - 1} Z`} />
-                <text className="ev-label" x={7} y={LANE / 2 + 1}>
-                  {e.type}
-                  {e.state ? ` ${e.state}` : ''}
-                </text>
+                <path
+                  className={`ev-glyph ev-${e.type.toLowerCase()}`}
+                  d={`M0,2 L5,${LANE / 2 - 1} L0,${LANE - 6} L-5,${LANE / 2 - 1} Z`}
+                />
+                {label && (
+                  <text className="ev-label" x={7} y={LANE / 2 + 1}>
+                    {label}
+                  </text>
+                )}
                 <title>{`conntrack ${e.type} ${e.state ?? ''} ${(e.status ?? []).join(' ')} at ${formatTime(e.ts)}${e.source ? ` (${e.source})` : ''}`}</title>
               </g>
             ))}

@@ -5,7 +5,10 @@ import { brushX, select } from 'd3';
 import type { Axis, AxisDomain } from 'd3';
 
 /** Draws `axis` into the <g> behind `ref` whenever `axis` changes (make it with useMemo). */
-export function useAxis<D extends AxisDomain>(ref: RefObject<SVGGElement | null>, axis: Axis<D> | null): void {
+export function useAxis<D extends AxisDomain>(
+  ref: RefObject<SVGGElement | null>,
+  axis: Axis<D> | null,
+): void {
   useEffect(() => {
     if (!ref.current || !axis) return;
     select(ref.current).call(axis);

@@ -10,16 +10,26 @@ const RANK: Record<FindingJson['severity'], number> = { error: 0, warning: 1, in
 const MAX_FLOW_LINKS = 30;
 
 /** Groups by kind; groups sorted by their worst severity, then size. */
-export function groupFindings(findings: FindingJson[]): Array<{ kind: string; severity: FindingJson['severity']; items: FindingJson[] }> {
+export function groupFindings(
+  findings: FindingJson[],
+): Array<{ kind: string; severity: FindingJson['severity']; items: FindingJson[] }> {
   const groups = new Map<string, FindingJson[]>();
   for (const f of findings) groups.set(f.kind, [...(groups.get(f.kind) ?? []), f]);
   return [...groups.entries()]
     .map(([kind, items]) => ({
       kind,
       items,
-      severity: items.reduce<FindingJson['severity']>((s, f) => (RANK[f.severity] < RANK[s] ? f.severity : s), 'info'),
+      severity: items.reduce<FindingJson['severity']>(
+        (s, f) => (RANK[f.severity] < RANK[s] ? f.severity : s),
+        'info',
+      ),
     }))
-    .sort((a, b) => RANK[a.severity] - RANK[b.severity] || b.items.length - a.items.length || a.kind.localeCompare(b.kind));
+    .sort(
+      (a, b) =>
+        RANK[a.severity] - RANK[b.severity] ||
+        b.items.length - a.items.length ||
+        a.kind.localeCompare(b.kind),
+    );
 }
 
 export function FindingsView() {
@@ -30,7 +40,9 @@ export function FindingsView() {
       {!findings.data ? (
         <LoadStatus status={findings.status} error={findings.error} what="findings" />
       ) : findings.data.length === 0 ? (
-        <Empty testid="findings-empty">no findings: nothing in the inputs matched a known problem pattern</Empty>
+        <Empty testid="findings-empty">
+          no findings: nothing in the inputs matched a known problem pattern
+        </Empty>
       ) : (
         groupFindings(findings.data).map((g) => (
           <section key={g.kind} className="card finding-group" data-testid="finding-group" data-kind={g.kind}>
@@ -40,24 +52,39 @@ export function FindingsView() {
               <span className="muted">
                 {g.items.length} finding{g.items.length > 1 ? 's' : ''}
               </span>
-              <a href={`#/flows?filter=${encodeURIComponent(`finding == ${g.kind}`)}`} data-testid="finding-flows-link">
+              <a
+                href={`#/flows?filter=${encodeURIComponent(`finding == ${g.kind}`)}`}
+                data-testid="finding-flows-link"
+              >
                 show its flows in the table
               </a>
             </div>
             <ul className="findings-list">
               {g.items.map((f, i) => (
                 <li key={i}>
-                  {g.items.some((x) => x.severity !== g.severity) && <span className={`sev sev-${f.severity}`}>{f.severity}</span>} {f.summary}
-                  {f.ts !== null && f.ts !== undefined && <span className="muted small"> · {formatTime(f.ts)}</span>}
+                  {g.items.some((x) => x.severity !== g.severity) && (
+                    <span className={`sev sev-${f.severity}`}>{f.severity}</span>
+                  )}{' '}
+                  {f.summary}
+                  {f.ts !== null && f.ts !== undefined && (
+                    <span className="muted small"> · {formatTime(f.ts)}</span>
+                  )}
                   {f.flows.length > 0 && (
                     <div className="flow-links">
                       flows:{' '}
                       {f.flows.slice(0, MAX_FLOW_LINKS).map((id) => (
-                        <a key={id} className="chip mono" href={`#/flow/${encodeURIComponent(id)}`} data-testid="finding-flow-link">
+                        <a
+                          key={id}
+                          className="chip mono"
+                          href={`#/flow/${encodeURIComponent(id)}`}
+                          data-testid="finding-flow-link"
+                        >
                           {id}
                         </a>
                       ))}
-                      {f.flows.length > MAX_FLOW_LINKS && <span className="muted"> and {f.flows.length - MAX_FLOW_LINKS} more</span>}
+                      {f.flows.length > MAX_FLOW_LINKS && (
+                        <span className="muted"> and {f.flows.length - MAX_FLOW_LINKS} more</span>
+                      )}
                     </div>
                   )}
                   {f.evidence && f.evidence.length > 0 && (

@@ -14,7 +14,17 @@ const selFlow = (s: AppState) => s.flow;
 const selRoute = (s: AppState) => s.route;
 const selContext = (s: AppState) => s.caseInfo.data?.context ?? null;
 
-function TupleBox({ title, t, changed, testid }: { title: string; t: FlowJson['orig'] | null; changed: { src: boolean; dst: boolean }; testid: string }) {
+function TupleBox({
+  title,
+  t,
+  changed,
+  testid,
+}: {
+  title: string;
+  t: FlowJson['orig'] | null;
+  changed: { src: boolean; dst: boolean };
+  testid: string;
+}) {
   return (
     <div className="tuple" data-testid={testid}>
       <div className="tuple-title">{title}</div>
@@ -50,7 +60,12 @@ function NatPanel({ flow, hasConntrack }: { flow: FlowJson; hasConntrack: boolea
     <section className="card nat-panel" data-testid="nat-panel">
       <h3>Tuples and NAT</h3>
       <div className="tuples">
-        <TupleBox title="original (as the client sent it)" t={flow.orig} changed={{ src: !!snat, dst: !!dnat }} testid="tuple-orig" />
+        <TupleBox
+          title="original (as the client sent it)"
+          t={flow.orig}
+          changed={{ src: !!snat, dst: !!dnat }}
+          testid="tuple-orig"
+        />
         <div className="nat-between">
           {changes.length === 0 ? (
             <span className="muted" data-testid="nat-none">
@@ -58,7 +73,11 @@ function NatPanel({ flow, hasConntrack }: { flow: FlowJson; hasConntrack: boolea
             </span>
           ) : (
             changes.map((c) => (
-              <div key={c.kind} className={`nat-change ${c.kind.toLowerCase()}`} data-testid={`nat-${c.kind.toLowerCase()}`}>
+              <div
+                key={c.kind}
+                className={`nat-change ${c.kind.toLowerCase()}`}
+                data-testid={`nat-${c.kind.toLowerCase()}`}
+              >
                 <span className="badge nat">{c.kind}</span> {c.side}{' '}
                 <span className="mono" data-testid={`nat-${c.kind.toLowerCase()}-before`}>
                   {c.before}
@@ -68,13 +87,20 @@ function NatPanel({ flow, hasConntrack }: { flow: FlowJson; hasConntrack: boolea
                   {c.after}
                 </span>
                 <div className="muted small">
-                  {c.kind === 'DNAT' ? 'orig.dst became reply.src (the real server)' : 'orig.src became reply.dst (what the server sees)'}
+                  {c.kind === 'DNAT'
+                    ? 'orig.dst became reply.src (the real server)'
+                    : 'orig.src became reply.dst (what the server sees)'}
                 </div>
               </div>
             ))
           )}
         </div>
-        <TupleBox title="reply (as conntrack expects it)" t={flow.reply} changed={{ src: !!dnat, dst: !!snat }} testid="tuple-reply" />
+        <TupleBox
+          title="reply (as conntrack expects it)"
+          t={flow.reply}
+          changed={{ src: !!dnat, dst: !!snat }}
+          testid="tuple-reply"
+        />
       </div>
       <div className="nat-evidence">
         <span className="muted">evidence: </span>
@@ -87,7 +113,9 @@ function NatPanel({ flow, hasConntrack }: { flow: FlowJson; hasConntrack: boolea
         ) : (
           <span className="muted">none</span>
         )}
-        {hasConntrack === false && <span className="muted"> · no conntrack log in this case: NAT inferred from captures</span>}
+        {hasConntrack === false && (
+          <span className="muted"> · no conntrack log in this case: NAT inferred from captures</span>
+        )}
       </div>
       {flow.nat.rules && flow.nat.rules.length > 0 && (
         <div className="nat-rules">
@@ -120,7 +148,9 @@ function FlowFacts({ d }: { d: FlowDetail }) {
         <dt>packets</dt>
         <dd>
           {formatCount(f.packets.orig)} orig · {formatCount(f.packets.reply)} reply
-          {f.observations !== undefined && <span className="muted"> · {formatCount(f.observations)} capture records</span>}
+          {f.observations !== undefined && (
+            <span className="muted"> · {formatCount(f.observations)} capture records</span>
+          )}
         </dd>
         {f.bytes && (
           <>
@@ -170,10 +200,14 @@ export function FlowView() {
   return (
     <div className="view flow" data-testid="view-flow">
       <div className="view-head">
-        <a href="#/flows" onClick={(e) => {
+        <a
+          href="#/flows"
+          onClick={(e) => {
             e.preventDefault();
             c.back();
-          }} className="back">
+          }}
+          className="back"
+        >
           ← flows
         </a>
         <h2>
@@ -181,7 +215,8 @@ export function FlowView() {
         </h2>
         {d && (
           <span className="mono muted">
-            {d.flow.proto} {endpoint(d.flow.orig.src, d.flow.orig.sport)} → {endpoint(d.flow.orig.dst, d.flow.orig.dport)}
+            {d.flow.proto} {endpoint(d.flow.orig.src, d.flow.orig.sport)} →{' '}
+            {endpoint(d.flow.orig.dst, d.flow.orig.dport)}
           </span>
         )}
       </div>

@@ -15,15 +15,25 @@ const OVERSCAN = 12;
 const selFlows = (s: AppState) => s.flows;
 const selContext = (s: AppState) => s.caseInfo.data?.context ?? null;
 
-const EXAMPLES = ['nat', 'dnat && tcp.port == 80', 'ip.addr == 10.0.0.0/8', 'finding == syn-unanswered', 'state == ESTABLISHED', '!tcp && packets > 10'];
+const EXAMPLES = [
+  'nat',
+  'dnat && tcp.port == 80',
+  'ip.addr == 10.0.0.0/8',
+  'finding == syn-unanswered',
+  'state == ESTABLISHED',
+  '!tcp && packets > 10',
+];
 
 function FilterBox() {
   const c = useController();
   const f = useAppState(selFlows);
   const [help, setHelp] = useState(false);
-  const ref = useCallback((el: HTMLInputElement | null) => {
-    c.filterInput = el;
-  }, [c]);
+  const ref = useCallback(
+    (el: HTMLInputElement | null) => {
+      c.filterInput = el;
+    },
+    [c],
+  );
   const dirty = f.draft.trim() !== f.filter;
   return (
     <div className="filter-box">
@@ -54,7 +64,10 @@ function FilterBox() {
           apply
         </button>
         {f.filter && (
-          <button type="button" onClick={() => c.navigate({ view: 'flows', filter: '', sort: f.sort, sel: null })}>
+          <button
+            type="button"
+            onClick={() => c.navigate({ view: 'flows', filter: '', sort: f.sort, sel: null })}
+          >
             clear
           </button>
         )}
@@ -85,13 +98,20 @@ function FilterBox() {
               </li>
             ))}
             <li>
-              bare words: {FILTER_FLAGS.map((w) => <code key={w}>{w} </code>)}
+              bare words:{' '}
+              {FILTER_FLAGS.map((w) => (
+                <code key={w}>{w} </code>
+              ))}
             </li>
           </ul>
           <p>
             Examples:{' '}
             {EXAMPLES.map((x) => (
-              <button key={x} className="chip mono" onClick={() => c.navigate({ view: 'flows', filter: x, sort: f.sort, sel: null })}>
+              <button
+                key={x}
+                className="chip mono"
+                onClick={() => c.navigate({ view: 'flows', filter: x, sort: f.sort, sel: null })}
+              >
                 {x}
               </button>
             ))}
@@ -114,7 +134,14 @@ const COLUMNS: Column[] = [
   { label: 'time', sorts: [['time', 'first_ts']] },
   { label: 'duration', sorts: [['duration', 'duration']], className: 'num' },
   { label: 'proto', sorts: [['proto', 'proto']] },
-  { label: 'orig', sorts: [['orig src', 'src'], ['dst', 'dst'], ['dport', 'dport']] },
+  {
+    label: 'orig',
+    sorts: [
+      ['orig src', 'src'],
+      ['dst', 'dst'],
+      ['dport', 'dport'],
+    ],
+  },
   { label: 'reply (src → dst)' },
   { label: 'NAT' },
   { label: 'packets', sorts: [['packets', 'packets']], className: 'num' },
@@ -123,7 +150,13 @@ const COLUMNS: Column[] = [
   { label: 'findings' },
 ];
 
-function FlowRow({ flow, index, selected, onSelect, onOpen }: {
+function FlowRow({
+  flow,
+  index,
+  selected,
+  onSelect,
+  onOpen,
+}: {
   flow: FlowJson;
   index: number;
   selected: boolean;
@@ -150,27 +183,62 @@ function FlowRow({ flow, index, selected, onSelect, onOpen }: {
           {flow.id}
         </a>
       </span>
-      <span role="gridcell" className="mono">{formatClock(flow.first_ts)}</span>
-      <span role="gridcell" className="num mono">{formatDuration(flow.last_ts - flow.first_ts)}</span>
+      <span role="gridcell" className="mono">
+        {formatClock(flow.first_ts)}
+      </span>
+      <span role="gridcell" className="num mono">
+        {formatDuration(flow.last_ts - flow.first_ts)}
+      </span>
       <span role="gridcell">{flow.proto}</span>
-      <span role="gridcell" className="mono ellipsis" title={`${endpoint(flow.orig.src, flow.orig.sport)} → ${endpoint(flow.orig.dst, flow.orig.dport)}`}>
+      <span
+        role="gridcell"
+        className="mono ellipsis"
+        title={`${endpoint(flow.orig.src, flow.orig.sport)} → ${endpoint(flow.orig.dst, flow.orig.dport)}`}
+      >
         {endpoint(flow.orig.src, flow.orig.sport)} → {endpoint(flow.orig.dst, flow.orig.dport)}
       </span>
-      <span role="gridcell" className="mono ellipsis" title={flow.reply ? `${endpoint(flow.reply.src, flow.reply.sport)} → ${endpoint(flow.reply.dst, flow.reply.dport)}` : 'reply tuple unknown'}>
+      <span
+        role="gridcell"
+        className="mono ellipsis"
+        title={
+          flow.reply
+            ? `${endpoint(flow.reply.src, flow.reply.sport)} → ${endpoint(flow.reply.dst, flow.reply.dport)}`
+            : 'reply tuple unknown'
+        }
+      >
         {flow.reply ? (
           <>
-            <span className={flow.nat.dnat ? 'changed' : undefined}>{endpoint(flow.reply.src, flow.reply.sport)}</span> →{' '}
-            <span className={flow.nat.snat ? 'changed' : undefined}>{endpoint(flow.reply.dst, flow.reply.dport)}</span>
+            <span className={flow.nat.dnat ? 'changed' : undefined}>
+              {endpoint(flow.reply.src, flow.reply.sport)}
+            </span>{' '}
+            →{' '}
+            <span className={flow.nat.snat ? 'changed' : undefined}>
+              {endpoint(flow.reply.dst, flow.reply.dport)}
+            </span>
           </>
         ) : (
           <span className="muted">unknown</span>
         )}
       </span>
-      <span role="gridcell">{nat ? <span className="badge nat" data-testid="nat-badge">{nat}</span> : ''}</span>
-      <span role="gridcell" className="num mono" title={`${flow.packets.orig} orig, ${flow.packets.reply} reply`}>
+      <span role="gridcell">
+        {nat ? (
+          <span className="badge nat" data-testid="nat-badge">
+            {nat}
+          </span>
+        ) : (
+          ''
+        )}
+      </span>
+      <span
+        role="gridcell"
+        className="num mono"
+        title={`${flow.packets.orig} orig, ${flow.packets.reply} reply`}
+      >
         {formatCount(flow.packets.orig + flow.packets.reply)}
       </span>
-      <span role="gridcell" className="num mono">{bytes === null ? '—' : formatBytes(bytes)}</span>
+      <span role="gridcell" className="num mono">
+        {bytes === null ? '—' : formatBytes(bytes)}
+      </span>
       <span role="gridcell" className="ellipsis">
         {state ?? ''} {flow.tcp?.conn_state && <span className="muted mono">{flow.tcp.conn_state}</span>}
       </span>
@@ -246,7 +314,12 @@ function FlowTable() {
             >
               {col.sorts
                 ? col.sorts.map(([label, key]) => (
-                    <button key={key} className={`sort${f.sort.key === key ? ' active' : ''}`} onClick={() => c.setSort(key)} data-testid={`sort-${key}`}>
+                    <button
+                      key={key}
+                      className={`sort${f.sort.key === key ? ' active' : ''}`}
+                      onClick={() => c.setSort(key)}
+                      data-testid={`sort-${key}`}
+                    >
                       {label}
                       {f.sort.key === key ? (f.sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}
                     </button>
@@ -260,16 +333,34 @@ function FlowTable() {
         {invalidApplied ? (
           <Empty testid="flows-empty">the filter in the URL does not parse: {f.filterError}</Empty>
         ) : f.loadError && total === 0 ? (
-          <div className="error" role="alert">could not load flows: {f.loadError}</div>
+          <div className="error" role="alert">
+            could not load flows: {f.loadError}
+          </div>
         ) : f.total === 0 ? (
-          <Empty testid="flows-empty">{f.filter ? `no flow matches “${f.filter}”` : 'no flows in this case: the inputs held no IP packets or conntrack entries'}</Empty>
+          <Empty testid="flows-empty">
+            {f.filter
+              ? `no flow matches “${f.filter}”`
+              : 'no flows in this case: the inputs held no IP packets or conntrack entries'}
+          </Empty>
         ) : (
           <div className="flow-body" style={{ height: total * ROW_H }}>
             {rows.map(({ index, flow }) =>
               flow ? (
-                <FlowRow key={index} flow={flow} index={index} selected={index === f.selected} onSelect={onSelect} onOpen={onOpen} />
+                <FlowRow
+                  key={index}
+                  flow={flow}
+                  index={index}
+                  selected={index === f.selected}
+                  onSelect={onSelect}
+                  onOpen={onOpen}
+                />
               ) : (
-                <div key={index} className="flow-row placeholder" style={{ top: index * ROW_H }} aria-busy="true">
+                <div
+                  key={index}
+                  className="flow-row placeholder"
+                  style={{ top: index * ROW_H }}
+                  aria-busy="true"
+                >
                   <span className="muted">…</span>
                 </div>
               ),
@@ -289,10 +380,16 @@ export function FlowsView() {
       <FilterBox />
       <div className="table-status">
         <span data-testid="flow-count">
-          {f.total === null ? 'loading flows…' : `${formatCount(f.total)} flow${f.total === 1 ? '' : 's'}${f.filter ? ' match' : ''}`}
+          {f.total === null
+            ? 'loading flows…'
+            : `${formatCount(f.total)} flow${f.total === 1 ? '' : 's'}${f.filter ? ' match' : ''}`}
         </span>
-        {f.total ? <span className="muted"> · row {formatCount(f.selected + 1)} selected · j/k move, Enter opens</span> : null}
-        {ctx && !ctx.conntrack && <span className="muted"> · no conntrack log in this case: NAT inferred from captures</span>}
+        {f.total ? (
+          <span className="muted"> · row {formatCount(f.selected + 1)} selected · j/k move, Enter opens</span>
+        ) : null}
+        {ctx && !ctx.conntrack && (
+          <span className="muted"> · no conntrack log in this case: NAT inferred from captures</span>
+        )}
       </div>
       <FlowTable />
     </div>

@@ -46,7 +46,11 @@ function InputRow({ input }: { input: ReportInput }) {
               {input.warnings.map((w, i) => (
                 <li key={i}>
                   <span className="mono muted">
-                    {w.line !== undefined ? `line ${w.line}` : w.offset !== undefined ? `offset ${w.offset}` : ''}
+                    {w.line !== undefined
+                      ? `line ${w.line}`
+                      : w.offset !== undefined
+                        ? `offset ${w.offset}`
+                        : ''}
                   </span>{' '}
                   {w.message}
                 </li>
@@ -66,7 +70,17 @@ const CONTEXT_TEXT: Record<keyof CaseInfo['context'], [string, string]> = {
   trace: ['netfilter trace', 'no trace: hook paths inferred, not observed'],
 };
 
-function CountTable({ title, rows, testid, link }: { title: string; rows: Array<[string, number]>; testid: string; link?: (k: string) => string }) {
+function CountTable({
+  title,
+  rows,
+  testid,
+  link,
+}: {
+  title: string;
+  rows: Array<[string, number]>;
+  testid: string;
+  link?: (k: string) => string;
+}) {
   const total = rows.reduce((a, [, n]) => a + n, 0);
   return (
     <section className="card" data-testid={testid}>
@@ -81,7 +95,10 @@ function CountTable({ title, rows, testid, link }: { title: string; rows: Array<
                 <td>{link ? <a href={link(k)}>{k}</a> : k}</td>
                 <td className="num">{formatCount(n)}</td>
                 <td className="bar-cell">
-                  <span className="count-bar" style={{ width: `${total ? Math.max(2, (n / total) * 100) : 0}%` }} />
+                  <span
+                    className="count-bar"
+                    style={{ width: `${total ? Math.max(2, (n / total) * 100) : 0}%` }}
+                  />
                 </td>
               </tr>
             ))}
@@ -96,7 +113,10 @@ function sortedEntries(rec: Record<string, number> | undefined): Array<[string, 
   return Object.entries(rec ?? {}).sort((a, b) => b[1] - a[1]);
 }
 
-function findingCounts(summary: CaseInfo['summary'], findings: FindingJson[] | null): Array<[string, number]> {
+function findingCounts(
+  summary: CaseInfo['summary'],
+  findings: FindingJson[] | null,
+): Array<[string, number]> {
   if (summary.findings_by_kind) return sortedEntries(summary.findings_by_kind);
   const counts: Record<string, number> = {};
   for (const f of findings ?? []) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
@@ -136,8 +156,9 @@ export function OverviewView() {
               {formatTime(ci.summary.first_ts)} → {formatTime(ci.summary.last_ts)} UTC
             </div>
             <div className="muted">
-              host {ci.host.name ?? 'unnamed'} ({ci.host.source === 'none' ? 'no ip addr input' : ci.host.source}),{' '}
-              {ci.host.interfaces.length} interfaces
+              host {ci.host.name ?? 'unnamed'} (
+              {ci.host.source === 'none' ? 'no ip addr input' : ci.host.source}), {ci.host.interfaces.length}{' '}
+              interfaces
             </div>
           </section>
 
@@ -193,7 +214,9 @@ export function OverviewView() {
             ) : (
               <LoadStatus status={timeline.status} error={timeline.error} what="the timeline" />
             )}
-            {timeline.data && !ci.context.conntrack && <p className="muted">no conntrack log in this case: no conntrack event marks</p>}
+            {timeline.data && !ci.context.conntrack && (
+              <p className="muted">no conntrack log in this case: no conntrack event marks</p>
+            )}
           </section>
 
           <div className="count-grid">
@@ -223,7 +246,11 @@ export function OverviewView() {
               link={(k) => flowsLink(`finding == ${k}`)}
             />
             {ci.summary.anomalies && Object.keys(ci.summary.anomalies).length > 0 && (
-              <CountTable title="Decode anomalies" testid="counts-anomalies" rows={sortedEntries(ci.summary.anomalies)} />
+              <CountTable
+                title="Decode anomalies"
+                testid="counts-anomalies"
+                rows={sortedEntries(ci.summary.anomalies)}
+              />
             )}
           </div>
         </>

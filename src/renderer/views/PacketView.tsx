@@ -56,11 +56,19 @@ function Journey({ obs }: { obs: ObservationJson[] }) {
   );
 }
 
-function RouteFacts({ route, hasRoutes }: { route: RouteJson | null | undefined; hasRoutes: boolean | null }) {
+function RouteFacts({
+  route,
+  hasRoutes,
+}: {
+  route: RouteJson | null | undefined;
+  hasRoutes: boolean | null;
+}) {
   if (!route)
     return (
       <Empty testid="route-empty">
-        {hasRoutes === false ? 'no ip route dump in this case: the routing decision is unknown' : 'no routing decision for this packet'}
+        {hasRoutes === false
+          ? 'no ip route dump in this case: the routing decision is unknown'
+          : 'no routing decision for this packet'}
       </Empty>
     );
   return (
@@ -68,7 +76,9 @@ function RouteFacts({ route, hasRoutes }: { route: RouteJson | null | undefined;
       <dt>decision</dt>
       <dd>
         <b>{route.decision}</b>{' '}
-        <span className={`badge ${route.source === 'ip-route' ? 'ev-conntrack' : ''}`}>{route.source ?? 'unknown source'}</span>
+        <span className={`badge ${route.source === 'ip-route' ? 'ev-conntrack' : ''}`}>
+          {route.source ?? 'unknown source'}
+        </span>
       </dd>
       <dt>table</dt>
       <dd className="mono">{route.table ?? '—'}</dd>
@@ -117,7 +127,15 @@ function NatSteps({ steps }: { steps: NatStepJson[] }) {
   );
 }
 
-function Netfilter({ d, hasRuleset, hasTrace }: { d: PacketDetail; hasRuleset: boolean | null; hasTrace: boolean | null }) {
+function Netfilter({
+  d,
+  hasRuleset,
+  hasTrace,
+}: {
+  d: PacketDetail;
+  hasRuleset: boolean | null;
+  hasTrace: boolean | null;
+}) {
   const nf = d.packet.netfilter;
   const groups = groupByHook(nf, d.packet.nat ?? []);
   const passed = groups.filter((g) => g.passed).sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
@@ -128,7 +146,9 @@ function Netfilter({ d, hasRuleset, hasTrace }: { d: PacketDetail; hasRuleset: b
         <span className={`badge src-${nf.source}`} data-testid="nf-source">
           {nf.source}
         </span>
-        {nf.agrees_with_trace === false && <span className="badge warn">inference disagrees with the trace</span>}
+        {nf.agrees_with_trace === false && (
+          <span className="badge warn">inference disagrees with the trace</span>
+        )}
         {nf.agrees_with_trace === true && <span className="badge ok">inference agrees with the trace</span>}
       </div>
       <HookDiagram nf={nf} route={d.packet.route} />
@@ -160,7 +180,9 @@ function Netfilter({ d, hasRuleset, hasTrace }: { d: PacketDetail; hasRuleset: b
                   ))}
                 </ol>
               ) : (
-                <p className="muted small">{hasRuleset === false ? 'no ruleset: chains unknown' : 'no chains recorded'}</p>
+                <p className="muted small">
+                  {hasRuleset === false ? 'no ruleset: chains unknown' : 'no chains recorded'}
+                </p>
               )}
               {g.rules.length > 0 && (
                 <ul className="rules mono">
@@ -188,7 +210,8 @@ function Netfilter({ d, hasRuleset, hasTrace }: { d: PacketDetail; hasRuleset: b
       )}
       {nf.source === 'inferred' && (
         <p className="muted small">
-          {hasTrace === false ? 'no trace input in this case: ' : ''}hooks inferred from where the packet came from and went
+          {hasTrace === false ? 'no trace input in this case: ' : ''}hooks inferred from where the packet came
+          from and went
           {hasRuleset === false ? '; no ruleset, so no chains or rules' : ''}.
         </p>
       )}
@@ -239,7 +262,8 @@ export function PacketView() {
         </h2>
         {p && (
           <span className="muted">
-            {p.dir} · {formatTime(p.ts)} · {p.len !== undefined ? `${p.len} bytes` : ''} {p.tcp_flags ? `· flags ${p.tcp_flags}` : ''}
+            {p.dir} · {formatTime(p.ts)} · {p.len !== undefined ? `${p.len} bytes` : ''}{' '}
+            {p.tcp_flags ? `· flags ${p.tcp_flags}` : ''}
             {p.seq !== null && p.seq !== undefined ? ` · seq ${p.seq}` : ''}
             {p.ack !== null && p.ack !== undefined ? ` ack ${p.ack}` : ''}
           </span>
@@ -250,9 +274,12 @@ export function PacketView() {
       ) : (
         <>
           <section className="card" data-testid="ctstate">
-            conntrack state <b className={`ct ct-${(p.ctstate ?? 'none').toLowerCase()}`}>{p.ctstate ?? 'unknown'}</b>
+            conntrack state{' '}
+            <b className={`ct ct-${(p.ctstate ?? 'none').toLowerCase()}`}>{p.ctstate ?? 'unknown'}</b>
             {p.ctstate_reason && <span className="muted"> · {p.ctstate_reason}</span>}
-            {ctx && !ctx.conntrack && <span className="muted"> · no conntrack log in this case: state inferred from captures</span>}
+            {ctx && !ctx.conntrack && (
+              <span className="muted"> · no conntrack log in this case: state inferred from captures</span>
+            )}
           </section>
           <section className="card">
             <h3>Journey</h3>
@@ -294,7 +321,7 @@ export function PacketView() {
               </table>
             </section>
           )}
-          <div className="two-col">
+          <div className="bytes-row">
             <section className="card" data-testid="layers">
               <h3>Layers</h3>
               {d.layers.length === 0 ? (

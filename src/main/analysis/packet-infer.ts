@@ -1,0 +1,152 @@
+// Per-packet inference from the host's context: the routing decision (ip rule → table → prefix) and
+// the Netfilter path (hooks, tables, rules, verdict) simulated over the ruleset; compared with the
+// trace where the packet was traced.
+import type { NetfilterJson, PacketJson, RouteJson } from '../../shared/report';
+import type { IptablesRuleset } from '../context/iptables-save';
+import type { IpLink } from '../context/ip-addr';
+import type { RouteRecord } from '../context/ip-route';
+import type { RuleRecord } from '../context/ip-rule';
+import type { SimKind, SimPacket } from './netfilter';
+import { simulate } from './netfilter';
+import type { RoutingState } from './routing';
+import { routeLookup } from './routing';
+import type { HostIface } from './host-context';
+
+/** The context stored with a case (meta 'context'). */
+export interface StoredContext {
+  ifaces: HostIface[];
+  iptables: { ipv4: IptablesRuleset | null; ipv6: IptablesRuleset | null };
+  routes: RouteRecord[];
+  rules: RuleRecord[];
+  links: IpLink[];
+  sysctls: Record<string, string>;
+  traced: boolean;
+}
+
+/** What the analysis stored per journey (see analyse.ts). */
+export interface StoredJourneyDetail {
+  k: string;
+  h: string[];
+  i: string | null;
+  o: string | null;
+  p?: number | null;
+  it?: number;
+  fl?: number;
+  f?: number;
+  nf?: NetfilterJson;
+}
+
+const PROTO: Record<number, string> = { 6: 'tcp', 17: 'udp', 1: 'icmp', 58: 'icmpv6', 132: 'sctp', 136: 'udplite', 47: 'gre' };
+const FLAGS: Array<[number, string]> = [[1, 'FIN'], [2, 'SYN'], [4, 'RST'], [8, 'PSH'], [16, 'ACK'], [32, 'URG']];
+
+/** Builds the per-packet inference for a case's context. */
+export function packetInference(
+  ctx: StoredContext,
+  flowNat: (flowId: string) => { dnatTo: string | null; replySeen: boolean } | null,
+): (p: PacketJson, d: StoredJourneyDetail | null) => PacketJson {
+  const routing: RoutingState | null = ctx.routes.length
+    ? {
+        routes: ctx.routes,
+        rules4: ctx.rules.some((r) => r.family !== 'ipv6') ? ctx.rules.filter((r) => r.family !== 'ipv6') : undefined,
+        rules6: ctx.rules.some((r) => r.family !== 'ipv4') ? ctx.rules.filter((r) => r.family !== 'ipv4') : undefined,
+        links: ctx.links,
+      }
+    : null;
+  const local = ctx.ifaces.flatMap((i) => i.addrs.map((a) => a.split('/')[0]!));
+  const addressOf = (iface: string): string | undefined => ctx.ifaces.find((i) => i.name === iface)?.addrs[0]?.split('/')[0];
+
+  return (p, d) => {
+    const out: PacketJson = { ...p };
+    const first = p.observations[0];
+    if (!first || !d) return out;
+    const l3: 'ipv4' | 'ipv6' = first.src.includes(':') ? 'ipv6' : 'ipv4';
+    const inObs = p.observations.find((o) => o.direction === 'in') ?? null;
+    const outObs = [...p.observations].reverse().find((o) => o.direction === 'out') ?? null;
+    // The route is decided after PREROUTING's DNAT: use the last copy's destination.
+    const after = p.observations[p.observations.length - 1]!;
+    if (routing && d.k !== 'unknown') {
+      const q =
+        d.k === 'output' || d.k === 'local'
+          ? { dst: after.dst, src: after.src }
+          : { dst: after.dst, src: first.src, iif: inObs?.iface ?? d.i ?? undefined };
+      if (q.iif === undefined && d.k !== 'output' && d.k !== 'local') delete (q as { iif?: string }).iif;
+      const r = routeLookup(routing, q);
+      const decision = ['local', 'forward', 'output', 'blackhole', 'unreachable', 'prohibit'].includes(r.decision)
+        ? (r.decision as RouteJson['decision'])
+        : r.decision === 'broadcast' || r.decision === 'multicast'
+          ? 'local'
+          : 'unreachable';
+      const observedOut = outObs?.iface ?? null;
+      out.route = {
+        decision,
+        table: r.table,
+        prefix: r.prefix,
+        gateway: r.gateway,
+        dev: r.dev,
+        pref_src: r.prefsrc,
+        matches_observed:
+          observedOut && r.dev && decision !== 'local' ? r.dev === observedOut : decision === 'local' && d.k === 'input' ? true : null,
+        source: 'ip-route',
+      };
+    }
+    const ruleset = l3 === 'ipv6' ? ctx.iptables.ipv6 : ctx.iptables.ipv4;
+    let inferred: NetfilterJson | null = null;
+    if (ruleset && p.ctstate !== null && d.k !== 'unknown') {
+      const kinds: SimKind[] =
+        d.k === 'local' ? ['local-output-loopback', 'local-input-loopback'] : d.k === 'forward' ? ['forward'] : d.k === 'input' ? ['input'] : ['output'];
+      const nat = flowNat(p.flow);
+      const chains: string[] = [];
+      const rules: NonNullable<NetfilterJson['rules']> = [];
+      const hooks: NetfilterJson['hooks'] = [];
+      let verdict: string | null = null;
+      let rule: string | null = null;
+      let certain = true;
+      for (const kind of kinds) {
+        const base = kind === 'local-input-loopback' ? after : first;
+        const pkt: SimPacket = {
+          family: l3,
+          kind,
+          iif: kind === 'local-input-loopback' ? 'lo' : kind === 'output' || kind === 'local-output-loopback' ? null : (inObs?.iface ?? d.i),
+          oif: kind === 'local-output-loopback' ? 'lo' : kind === 'input' || kind === 'local-input-loopback' ? null : (outObs?.iface ?? d.o),
+          src: base.src,
+          dst: base.dst,
+          proto: d.p != null ? (PROTO[d.p] ?? String(d.p)) : undefined,
+          sport: base.sport,
+          dport: base.dport,
+          icmpType: d.it,
+          tcpFlags: d.fl !== undefined ? FLAGS.filter(([b]) => d.fl! & b).map(([, n]) => n) : undefined,
+          ctState: p.ctstate,
+          ctDir: p.dir === 'orig' ? 'ORIGINAL' : 'REPLY',
+          ctStatus: p.ctstate === 'NEW' && d.f ? [] : ['CONFIRMED', ...(p.dir === 'reply' || nat?.replySeen ? ['SEEN_REPLY'] : [])],
+          // the looped-back half skips nat: both manips were settled in OUTPUT/POSTROUTING
+          isFirstPacketOfConnection: d.f === 1 && kind !== 'local-input-loopback',
+          localAddresses: local.length ? local : undefined,
+        };
+        const r = simulate(ruleset, pkt, { addressOf, observedDnatTo: nat?.dnatTo ?? undefined });
+        // a dropped packet reaches no hook after the one that dropped it
+        const lastHook = r.verdict === 'DROP' && r.verdictChain ? r.verdictChain.split(':')[1] : null;
+        for (const h of r.hooks) {
+          hooks.push(h as NetfilterJson['hooks'][number]);
+          if (h === lastHook) break;
+        }
+        chains.push(...r.chains);
+        for (const e of r.rules) rules.push({ chain: e.chain, rule: e.rule, verdict: e.verdict });
+        verdict = r.rejected ? 'REJECT' : r.verdict;
+        rule = r.verdictRule;
+        certain &&= r.certain;
+        if (r.verdict === 'DROP') break;
+      }
+      inferred = { hooks, chains, verdict: certain ? verdict : verdict, source: 'inferred', rule, rules };
+    }
+    if (d.nf) {
+      const nf: NetfilterJson = { ...d.nf };
+      if (inferred) {
+        const tv = nf.verdict === 'DROP' && inferred.verdict === 'REJECT' ? 'REJECT' : nf.verdict;
+        nf.agrees_with_trace = JSON.stringify(inferred.chains) === JSON.stringify(nf.chains) && inferred.verdict === tv;
+      }
+      out.netfilter = nf;
+    } else if (inferred) out.netfilter = inferred;
+    else out.netfilter = { hooks: d.h as NetfilterJson['hooks'], source: 'inferred', verdict: null, rule: null };
+    return out;
+  };
+}
