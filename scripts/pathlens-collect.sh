@@ -228,7 +228,9 @@ REC_START=$(date +%s.%N)
 # ---- record (sleep in small steps so that Ctrl-C is handled at once)
 for ((i = 0; i < DURATION * 10; i++)); do
   ((STOP)) && break
-  sleep 0.1
+  # Ctrl-C reaches the whole foreground process group: this sleep dies of SIGINT too,
+  # which must not end the script (set -e) before the bundle is written.
+  sleep 0.1 || true
 done
 REC_END=$(date +%s.%N)
 sleep 0.5 # conntrack events and trace lines arrive asynchronously

@@ -288,7 +288,17 @@ pl_capture_start() {
   PL_BG_OUT="$PL_OUT/conntrack.log" pl_bg conntrack "$PL_NODE" 300 stdbuf -oL conntrack -E -o timestamp,id
   PL_BG_OUT="$PL_OUT/conntrack-ext.log" pl_bg conntrack-ext "$PL_NODE" 300 stdbuf -oL conntrack -E -o timestamp,extended,id
   if [[ $PL_TRACE_RULES == 1 ]]; then
-    PL_BG_OUT="$PL_OUT/trace.log" pl_bg xtables-monitor "$PL_NODE" 300 stdbuf -oL xtables-monitor --trace
+    # A 64 MiB netlink buffer via a tiny LD_PRELOAD shim (shim/rcvbuf.c), built when a C
+    # compiler exists (PL_XTM_SHIM=0 disables it); without it xtables-monitor may die with ENOBUFS.
+    local preload=()
+    if [[ ${PL_XTM_SHIM:-1} == 1 ]] && command -v cc >/dev/null &&
+      cc -shared -fPIC -O2 -o "$PL_WORK/rcvbuf.so" "$PL_LAB_DIR/shim/rcvbuf.c" -ldl 2>>"$PL_WORK/shim.err"; then
+      preload=(env "LD_PRELOAD=$PL_WORK/rcvbuf.so")
+      PL_XTM_SHIM_USED=1
+    else
+      pl_note "xtables-monitor runs without the SO_RCVBUFFORCE shim (no C compiler or PL_XTM_SHIM=0): it may die with ENOBUFS"
+    fi
+    PL_BG_OUT="$PL_OUT/trace.log" pl_bg xtables-monitor "$PL_NODE" 300 "${preload[@]}" stdbuf -oL xtables-monitor --trace
     # nft monitor sets a 16 MiB receive buffer itself and prints ICMP type/TCP flags:
     # the fallback when xtables-monitor dies (ENOBUFS, IPv6 parse errors).
     PL_BG_OUT="$PL_OUT/trace-nft.log" pl_bg nft-monitor "$PL_NODE" 300 stdbuf -oL nft monitor trace
@@ -418,7 +428,7 @@ pl_write_meta() {
     PL_META_IFACES="${PL_NODE_IFACES[*]}" PL_META_PIDS="$(cat "$PL_WORK/pids" 2>/dev/null || true)" \
     PL_SCENARIO=$PL_SCENARIO PL_DESC=$PL_DESC PL_NODE=$PL_NODE PL_RUNID=$PL_RUNID \
     PL_TRAFFIC_START=${PL_TRAFFIC_START:-} PL_TRAFFIC_END=${PL_TRAFFIC_END:-} PL_START=$PL_START \
-    PL_TRACE_RULES=$PL_TRACE_RULES PL_XTM_ENOBUFS=${PL_XTM_ENOBUFS:-0} \
+    PL_TRACE_RULES=$PL_TRACE_RULES PL_XTM_ENOBUFS=${PL_XTM_ENOBUFS:-0} PL_XTM_SHIM_USED=${PL_XTM_SHIM_USED:-0} \
     "$PL_PY" "$(pl_py meta.py)" >"$PL_OUT/meta.json"
 }
 

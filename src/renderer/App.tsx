@@ -2,6 +2,8 @@
 import { useEffect, useState } from 'react';
 import type { ReportFormat } from '../shared/api';
 import type { AppState } from './state';
+import { DEFAULT_SORT } from './state';
+import { formatRoute } from './route';
 import { useAppState, useController } from './app-context';
 import { IngestBar } from './IngestBar';
 import { OverviewView } from './views/OverviewView';
@@ -14,7 +16,15 @@ const selView = (s: AppState) => s.route.view;
 const selTheme = (s: AppState) => s.theme;
 const selExport = (s: AppState) => s.exporting;
 const selCaseName = (s: AppState) => s.caseInfo.data?.name ?? null;
-const selFlowsHash = (s: AppState) => s.flows.filter;
+// The Flows tab returns to the table as it was left: filter, sort and selection.
+const selFlowsHash = (s: AppState) =>
+  formatRoute({
+    view: 'flows',
+    filter: s.flows.filter,
+    sort:
+      s.flows.sort.key === DEFAULT_SORT.key && s.flows.sort.dir === DEFAULT_SORT.dir ? null : s.flows.sort,
+    sel: s.flows.selectedId,
+  });
 
 const FORMATS: ReportFormat[] = ['json', 'html', 'csv', 'md'];
 
@@ -58,7 +68,7 @@ export function App() {
   const view = useAppState(selView);
   const theme = useAppState(selTheme);
   const name = useAppState(selCaseName);
-  const filter = useAppState(selFlowsHash);
+  const flowsHref = useAppState(selFlowsHash);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => c.onKey(e);
@@ -80,7 +90,6 @@ export function App() {
       {label}
     </a>
   );
-  const flowsHref = filter ? `#/flows?filter=${encodeURIComponent(filter)}` : '#/flows';
 
   return (
     <div className="app">

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, canCreateNamespaces, listNamespaces } from '../lab/run-scenario';
 
 const netns = canCreateNamespaces();
-if (!netns.ok) console.warn(`test/collect: skipped, network namespaces cannot be created here (${netns.reason})`);
+if (!netns.ok)
+  console.warn(`test/collect: skipped, network namespaces cannot be created here (${netns.reason})`);
 
 const id = `${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
 const NODE = `pl-collect-node-${id}`;
@@ -27,7 +28,9 @@ function sh(cmd: string, args: string[]): string {
 function cleanup(): void {
   for (const ns of [NODE, PEER]) {
     // processes started in our namespaces can only be ours (ping): end them by PID
-    const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean);
+    const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' })
+      .stdout.split(/\s+/)
+      .filter(Boolean);
     for (const p of pids) {
       try {
         process.kill(Number(p), 'SIGKILL');
@@ -55,7 +58,20 @@ describe.skipIf(!netns.ok)('pathlens-collect.sh', () => {
     sh('ip', ['-n', NODE, 'link', 'set', 'eth0', 'up']);
     sh('ip', ['-n', PEER, 'link', 'set', 'eth0', 'up']);
     // A conntrack-using rule, so that conntrack is active in the node namespace (events).
-    sh('ip', ['netns', 'exec', NODE, 'iptables', '-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP']);
+    sh('ip', [
+      'netns',
+      'exec',
+      NODE,
+      'iptables',
+      '-A',
+      'INPUT',
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'INVALID',
+      '-j',
+      'DROP',
+    ]);
     // ping from the peer, bounded; it starts 1.5 s late so that the collector's conntrack
     // listener sees the flow's NEW event (ICMP echo with one id is one conntrack flow)
     const ping = spawn(
@@ -106,7 +122,9 @@ describe.skipIf(!netns.ok)('pathlens-collect.sh', () => {
     const dir = join(work, 'list');
     sh('mkdir', ['-p', dir]);
     sh('tar', ['xzf', bundle, '-C', dir, '--strip-components=1']);
-    const meta = JSON.parse(readFileSync(join(dir, 'collect.json'), 'utf8')) as { empty_files_omitted: string[] };
+    const meta = JSON.parse(readFileSync(join(dir, 'collect.json'), 'utf8')) as {
+      empty_files_omitted: string[];
+    };
     for (const f of ['conntrack-table-start.txt', 'ip6tables-save.txt', 'dmesg-conntrack.txt'])
       expect(names.includes(f) || meta.empty_files_omitted.includes(f)).toBe(true);
     // one top-level folder
@@ -124,9 +142,19 @@ describe.skipIf(!netns.ok)('pathlens-collect.sh', () => {
     expect(trace).toMatch(/PACKET: 2 [0-9a-f]{8} IN=eth0 .*SRC=10\.99\.0\.2 DST=10\.99\.0\.1/);
     expect(trace).toContain('pathlens-collect-trace');
     const sysctl = readFileSync(join(dir, 'sysctl.txt'), 'utf8');
-    for (const k of ['net.ipv4.ip_forward', 'rp_filter', 'route_localnet', 'nf_conntrack_max', 'nf_conntrack_tcp_be_liberal', 'nf_conntrack_tcp_loose'])
+    for (const k of [
+      'net.ipv4.ip_forward',
+      'rp_filter',
+      'route_localnet',
+      'nf_conntrack_max',
+      'nf_conntrack_tcp_be_liberal',
+      'nf_conntrack_tcp_loose',
+    ])
       expect(sysctl).toContain(k);
-    const meta = JSON.parse(readFileSync(join(dir, 'collect.json'), 'utf8')) as { trace_filter: string; warnings: string[] };
+    const meta = JSON.parse(readFileSync(join(dir, 'collect.json'), 'utf8')) as {
+      trace_filter: string;
+      warnings: string[];
+    };
     expect(meta.trace_filter).toBe('-p icmp');
     expect(meta.warnings).toEqual([]);
   });
@@ -137,24 +165,29 @@ describe.skipIf(!netns.ok)('pathlens-collect.sh', () => {
     expect(raw).not.toContain('pathlens-collect-trace');
   });
 
-  it.skipIf(!existsSync(join(REPO, 'src/main/cli/main.ts')))('is read by pathlens ingest with no warnings', () => {
-    const db = join(work, 'bundle.pathlens.sqlite');
-    const r = spawnSync('node', [join(REPO, 'bin/pathlens.mjs'), 'ingest', bundle, '--db', db, '--quiet'], {
-      cwd: REPO,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    expect(`${r.stdout}${r.stderr}`).not.toMatch(/warn/i);
-    // without --quiet: every member but collect.json is of a known kind
-    const loud = spawnSync('node', [join(REPO, 'bin/pathlens.mjs'), 'ingest', bundle, '--db', `${db}2`], {
-      cwd: REPO,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    const unknown = `${loud.stdout}${loud.stderr}`.split('\n').filter((l) => /unknown kind/.test(l) && !l.includes('collect.json'));
-    expect(unknown).toEqual([]);
-  });
+  it.skipIf(!existsSync(join(REPO, 'src/main/cli/main.ts')))(
+    'is read by pathlens ingest with no warnings',
+    () => {
+      const db = join(work, 'bundle.pathlens.sqlite');
+      const r = spawnSync('node', [join(REPO, 'bin/pathlens.mjs'), 'ingest', bundle, '--db', db, '--quiet'], {
+        cwd: REPO,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(`${r.stdout}${r.stderr}`).not.toMatch(/warn/i);
+      // without --quiet: every member but collect.json is of a known kind
+      const loud = spawnSync('node', [join(REPO, 'bin/pathlens.mjs'), 'ingest', bundle, '--db', `${db}2`], {
+        cwd: REPO,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const unknown = `${loud.stdout}${loud.stderr}`
+        .split('\n')
+        .filter((l) => /unknown kind/.test(l) && !l.includes('collect.json'));
+      expect(unknown).toEqual([]);
+    },
+  );
 
   it('leaves no namespace behind after cleanup', () => {
     cleanup();

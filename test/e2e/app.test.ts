@@ -25,6 +25,7 @@ let browser: Browser | null = null;
 let page: Page;
 let base = '';
 let token = '';
+let pageUrl = '';
 const pageErrors: string[] = [];
 
 async function api<C extends Channel>(
@@ -46,8 +47,8 @@ function endpoint(addr: string, port?: number): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: resolve(SHOTS, `${name}.png`), fullPage: false });
+async function shot(name: string, fullPage = false): Promise<void> {
+  await page.screenshot({ path: resolve(SHOTS, `${name}.png`), fullPage });
 }
 
 /** Starts the server and resolves with the URL of its first stdout line. */
@@ -105,6 +106,7 @@ describe.skipIf(!ready)('pathlens in the browser', () => {
     page.on('console', (m) => {
       if (m.type() === 'error') pageErrors.push(m.text());
     });
+    pageUrl = url;
     await page.goto(url);
   });
 
@@ -130,6 +132,20 @@ describe.skipIf(!ready)('pathlens in the browser', () => {
     await page.getByTestId('timeline').waitFor();
     await page.getByTestId('counts-proto').waitFor();
     await shot('overview');
+    await shot('overview-full', true);
+
+    // Brushing the timeline zooms (timeline.get with from/to); reset goes back.
+    const box = await page.locator('[data-testid=timeline] .brush').boundingBox();
+    if (!box) throw new Error('no brush area');
+    const zoomed = page.waitForResponse((r) => r.url().endsWith('/api/timeline.get'));
+    await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const req = JSON.parse((await zoomed).request().postData() ?? '{}') as { from?: number; to?: number };
+    expect(req.from).toBeLessThan(req.to as number);
+    await page.getByTestId('timeline-reset').click();
+    await expect.poll(() => page.getByTestId('timeline-reset').count()).toBe(0);
   });
 
   it('filters the flow table with the display filter', async () => {
@@ -269,6 +285,93 @@ describe.skipIf(!ready)('pathlens in the browser', () => {
     await page.getByTestId('nav-overview').click();
     await page.getByTestId('timeline').waitFor();
     await shot('overview-dark');
+  });
+
+  it('virtualizes a table of 300,000 flows and shows ingest progress (stubbed API)', async () => {
+    // The sample is small; here flows.list, the event stream and ingest.cancel are answered by the
+    // test so the table's paging and the progress bar can be seen at scale.
+    const TOTAL = 300_000;
+    const context = await (browser as Browser).newContext({ viewport: { width: 1280, height: 800 } });
+    const offsets: number[] = [];
+    const cancels: unknown[] = [];
+    await context.route('**/api/flows.list', async (route) => {
+      const q = JSON.parse(route.request().postData() ?? '{}') as { offset: number; limit: number };
+      offsets.push(q.offset);
+      const n = Math.max(0, Math.min(q.limit, TOTAL - q.offset));
+      const rows = Array.from({ length: n }, (_, i) => {
+        const k = q.offset + i;
+        return {
+          id: String(k + 1),
+          l3: 'ipv4',
+          proto: 'tcp',
+          orig: {
+            src: `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`,
+            dst: '10.96.0.10',
+            sport: 30000 + (k % 30000),
+            dport: 80,
+          },
+          reply: { src: '10.244.1.7', dst: '10.0.0.5', sport: 8080, dport: 30000 + (k % 30000) },
+          nat: { snat: true, dnat: true, evidence: ['capture'] },
+          first_ts: 1_700_000_000 + k / 1000,
+          last_ts: 1_700_000_000 + k / 1000 + 0.01,
+          packets: { orig: 3, reply: 2 },
+        };
+      });
+      await route.fulfill({
+        contentType: 'application/json',
+        body: JSON.stringify({ ok: true, result: { total: TOTAL, rows } }),
+      });
+    });
+    const progress = {
+      job: 'job-7',
+      phase: 'capture',
+      file: 'big.pcapng',
+      bytesDone: 3_000_000_000,
+      bytesTotal: 8_000_000_000,
+      records: 41_000_000,
+      recordsPerSec: 1_250_000,
+      etaSec: 95,
+      flows: 300_000,
+    };
+    await context.route('**/api/events**', (route) =>
+      route.fulfill({
+        contentType: 'text/event-stream',
+        body: `retry: 600000\nevent: ingest.progress\ndata: ${JSON.stringify(progress)}\n\n`,
+      }),
+    );
+    await context.route('**/api/ingest.cancel', async (route) => {
+      cancels.push(JSON.parse(route.request().postData() ?? 'null'));
+      await route.fulfill({
+        contentType: 'application/json',
+        body: JSON.stringify({ ok: true, result: { cancelled: true } }),
+      });
+    });
+    const p = await context.newPage();
+    try {
+      await p.goto(`${pageUrl}#/flows?filter=nat`);
+      await expect.poll(() => p.getByTestId('flow-count').innerText()).toBe('300,000 flows match');
+      await p.getByTestId('flow-row').first().waitFor();
+      // Only the rows in view (plus a small overscan) are in the DOM.
+      expect(await p.getByTestId('flow-row').count()).toBeLessThan(80);
+      await p.getByTestId('filter-input').press('Escape');
+      await p.keyboard.press('End');
+      await expect
+        .poll(() => p.locator('[data-testid=flow-row][aria-selected=true]').getAttribute('data-flow-id'))
+        .toBe(String(TOTAL));
+      expect(Math.max(...offsets)).toBeGreaterThanOrEqual(TOTAL - 400);
+      expect(await p.getByTestId('flow-row').count()).toBeLessThan(80);
+      await expect.poll(() => p.url()).toContain(`sel=${TOTAL}`);
+      await p.getByTestId('ingest-bar').waitFor();
+      const bar = await p.getByTestId('ingest-bar').innerText();
+      expect(bar).toContain('38%');
+      expect(bar).toContain('1,250,000 records/s');
+      expect(bar).toContain('ETA 1 min 35 s');
+      await p.screenshot({ path: resolve(SHOTS, 'flows-300k-ingest.png') });
+      await p.getByTestId('ingest-cancel').click();
+      await expect.poll(() => cancels).toEqual([{ job: 'job-7' }]);
+    } finally {
+      await context.close();
+    }
   });
 
   it('raised no errors in the page', () => {

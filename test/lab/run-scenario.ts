@@ -83,7 +83,15 @@ export interface Truth {
   packets: TruthPacket[];
   routes: Array<{ query: string; rc: number; result?: Array<Record<string, unknown>>; error?: string }>;
   conntrack_stats: { before?: unknown; after?: unknown; delta?: Record<string, number> };
-  rules: Array<{ family: string; table: string; chain: string; rule?: string; policy?: string; packets: number; bytes: number }>;
+  rules: Array<{
+    family: string;
+    table: string;
+    chain: string;
+    rule?: string;
+    policy?: string;
+    packets: number;
+    bytes: number;
+  }>;
   capture: {
     records: number;
     linktype?: number;
@@ -132,7 +140,9 @@ export function runScenario(name: string, outDir: string, timeoutMs = 90_000): S
     killSignal: 'SIGTERM', // the scenario's trap then removes its namespaces
   });
   if (r.error || r.status !== 0) {
-    throw new Error(`lab scenario ${name} failed (status ${r.status}): ${r.error?.message ?? ''}\n${r.stderr}`);
+    throw new Error(
+      `lab scenario ${name} failed (status ${r.status}): ${r.error?.message ?? ''}\n${r.stderr}`,
+    );
   }
   const truthPath = join(outDir, 'truth.json');
   if (!existsSync(truthPath)) throw new Error(`lab scenario ${name} wrote no truth.json`);

@@ -44,6 +44,7 @@ meta = {
     "traffic_end": num(env.get("PL_TRAFFIC_END")),
     "trace_enabled": env.get("PL_TRACE_RULES") == "1",
     "xtables_monitor_enobufs": env.get("PL_XTM_ENOBUFS") == "1",
+    "xtables_monitor_rcvbuf_shim": env.get("PL_XTM_SHIM_USED") == "1",
     "kernel": platform.release(),
     "tools": {
         "iptables": version(["iptables", "--version"]),

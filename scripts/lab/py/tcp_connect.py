@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Opens a TCP connection and reports what happened (connected/refused/timeout) as JSON.
 
-usage: tcp_connect.py DST PORT [--sport N] [--timeout S] [--send BYTES] [--hold S] [--src ADDR]
+usage: tcp_connect.py DST PORT [--sport N] [--timeout S] [--send BYTES] [--eof] [--hold S] [--src ADDR]
+--send takes backslash escapes (\r\n); --eof reads until the server closes, so that the
+server is the side that closes first (and keeps the TIME_WAIT).
 """
 import argparse
 import json
@@ -16,6 +18,7 @@ ap.add_argument("--src", default="")
 ap.add_argument("--timeout", type=float, default=3.0)
 ap.add_argument("--send", default="")
 ap.add_argument("--hold", type=float, default=0.0)
+ap.add_argument("--eof", action="store_true")
 a = ap.parse_args()
 fam = socket.AF_INET6 if ":" in a.dst else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_STREAM)
@@ -32,7 +35,13 @@ try:
     if a.send:
         s.sendall(a.send.encode().decode("unicode_escape").encode())
         try:
-            res["received"] = len(s.recv(65535))
+            got = len(s.recv(65535))
+            while a.eof:
+                b = s.recv(65535)
+                if not b:
+                    break
+                got += len(b)
+            res["received"] = got
         except socket.timeout:
             res["received"] = "timeout"
     if a.hold:

@@ -8,9 +8,11 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 pl_begin conntrack-full "${1:-}" "nf_conntrack_max=8 in the node netns; 20 parallel connections: the ones beyond the limit are dropped (conntrack -S drop/early_drop, SYN retransmitted)"
-pl_topo_router
+pl_topo_router 1 # the server routes back via the node
 MAX=8
-if ! ip netns exec "$N" sysctl -qw "net.netfilter.nf_conntrack_max=$MAX" 2>"$PL_WORK/max.err"; then
+# Read back: `sysctl -q -w` exits 0 even when the kernel refused the value.
+ip netns exec "$N" sysctl -w "net.netfilter.nf_conntrack_max=$MAX" >/dev/null 2>"$PL_WORK/max.err" || true
+if [[ $(ip netns exec "$N" sysctl -n net.netfilter.nf_conntrack_max) != "$MAX" ]]; then
   msg="net.netfilter.nf_conntrack_max is not writable in a network namespace on this kernel ($(uname -r): $(tr -d '\n' <"$PL_WORK/max.err")); lowering it would change the whole host, which the lab never does"
   pl_note "$msg"
   echo "lab: conntrack-full not possible here: $msg" >&2

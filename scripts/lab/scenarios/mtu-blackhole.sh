@@ -7,7 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 pl_begin mtu-blackhole "${1:-}" "PMTU black hole: node eth0 mtu 1280 towards a client with mtu 1500; filter OUTPUT drops icmp fragmentation-needed; a 20 kB HTTP download stalls, full-size segments retransmitted"
-pl_topo_router
+pl_topo_router 1 # the server routes back via the node
 ip -n "$N" link set eth0 mtu 1280
 
 pl_node "$N"

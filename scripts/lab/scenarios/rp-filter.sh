@@ -7,7 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 pl_begin rp-filter "${1:-}" "rp_filter=1 in the node: UDP and ping from 10.10.1.50 arriving on eth1 (route back via eth0) are dropped (martian source, IPReversePathFilter), normal traffic from 10.10.2.2 passes"
-pl_topo_router
+pl_topo_router 1 # the server routes back via the node
 pl_addr "$S" lo 10.10.1.50/32
 pl_sysctl "$N" net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 net.ipv4.conf.eth0.rp_filter=1 net.ipv4.conf.eth1.rp_filter=1 net.ipv4.conf.all.log_martians=1
 

@@ -16,10 +16,12 @@ w='%{http_code} local=%{local_ip}:%{local_port}\n'
 # same source port from two clients: after MASQUERADE both would be 10.10.2.1:40000
 pl_run "$C" curl -sS --max-time 3 --interface 10.10.1.2 --local-port 40000 -o /dev/null -w "$w" http://10.10.2.2/
 pl_run "$C" curl -sS --max-time 3 --interface 10.10.1.3 --local-port 40000 -o /dev/null -w "$w" http://10.10.2.2/
-# same 4-tuple twice; Connection: close makes the server close first, so the client port is free
-pl_run "$C" curl -sS --max-time 3 --interface 10.10.1.2 --local-port 40001 -H 'Connection: close' -o /dev/null -w "$w" http://10.10.2.2/
+# same 4-tuple twice: the client reads until the server closes, so the server keeps the
+# TIME_WAIT and the client port is free at once; conntrack's entry is still in TIME_WAIT
+req='GET / HTTP/1.1\r\nHost: 10.10.2.2\r\nConnection: close\r\n\r\n'
+pl_run "$C" "$PL_PY" "$(pl_py tcp_connect.py)" 10.10.2.2 80 --src 10.10.1.2 --sport 40001 --send "$req" --eof
 sleep 0.3
-pl_run "$C" curl -sS --max-time 3 --interface 10.10.1.2 --local-port 40001 -H 'Connection: close' -o /dev/null -w "$w" http://10.10.2.2/
+pl_run "$C" "$PL_PY" "$(pl_py tcp_connect.py)" 10.10.2.2 80 --src 10.10.1.2 --sport 40001 --send "$req" --eof
 
 pl_route_get 10.10.2.2
 

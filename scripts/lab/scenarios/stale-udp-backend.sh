@@ -5,8 +5,10 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 pl_begin stale-udp-backend "${1:-}" "UDP service 10.10.1.1:5300 DNAT to 10.10.2.2; mid-stream the rule is replaced by 10.10.2.3 and 10.10.2.2 is removed: the client's existing flow (same socket) still goes to 10.10.2.2 and gets no answers; a new socket reaches 10.10.2.3"
-pl_topo_router
+pl_topo_router 1 # the server routes back via the node
 pl_addr "$S" eth0 10.10.2.3/24
+# 10.10.2.3 is a secondary address: keep it when the primary 10.10.2.2 is deleted
+pl_sysctl "$S" net.ipv4.conf.eth0.promote_secondaries=1 net.ipv4.conf.all.promote_secondaries=1
 
 pl_node "$N"
 ip netns exec "$N" iptables -t nat -A PREROUTING -d 10.10.1.1/32 -p udp --dport 5300 -m comment --comment "svc backend v1" -j DNAT --to-destination 10.10.2.2:5300

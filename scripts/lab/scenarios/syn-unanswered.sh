@@ -5,7 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 pl_begin syn-unanswered "${1:-}" "unanswered SYNs: 10.10.9.9 is a blackhole route in the node (SYN dropped after PREROUTING, no conntrack flow); the server drops tcp/8080 itself (flow SYN_SENT, UNREPLIED, SYN retransmitted)"
-pl_topo_router
+pl_topo_router 1 # the server routes back via the node
 ip -n "$N" route add blackhole 10.10.9.0/24
 # The server's own firewall drops the port: the node forwards the SYNs and sees no answer.
 ip netns exec "$S" iptables -A INPUT -p tcp --dport 8080 -j DROP

@@ -5,7 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 pl_begin zero-window "${1:-}" "zero window: the client asks for 4 MB through a DNAT, reads nothing for 3 s with a 4 kB receive buffer; the client advertises window 0, the server probes"
-pl_topo_router
+pl_topo_router 1 # the server routes back via the node
 pl_node "$N"
 ip netns exec "$N" iptables -t nat -A PREROUTING -d 10.10.1.1/32 -p tcp --dport 8080 -j DNAT --to-destination 10.10.2.2:80
 pl_http_server "$S" 10.10.2.2 80 http-server

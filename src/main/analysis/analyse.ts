@@ -13,8 +13,13 @@ import { traceNetfilter } from './trace-join';
 export interface JourneyAnalysis {
   ctstate: string | null;
   reason: string | null;
-  /** JSON: {kind, hooks, iif, oif, nat?, retrans?, zw?} — route and rules are derived on demand */
-  detail: string;
+  path: string;
+  iif: string | null;
+  oif: string | null;
+  /** nat chains saw this packet (first packet of a connection not yet confirmed) */
+  firstPkt: boolean;
+  /** JSON {nat?, nf?, rt?, zw?} when there is any of it, else null — route and rules are derived on demand */
+  detail: string | null;
 }
 
 /** Conntrack state, hooks and rewrites of one packet; updates the flow's state machine. */
@@ -22,30 +27,21 @@ export function analyseJourney(j: Journey, asg: Assignment | null, ctx: HostCont
   const first = j.obs[0]!;
   const path = guessPath(j, ctx, traces);
   const nat: NatStepJson[] = natSteps(j, path);
-  const d: Record<string, unknown> = { k: path.kind, h: path.hooks, i: path.iif, o: path.oif, p: first.proto };
-  if (first.icmpType !== null) d.it = first.icmpType;
-  if (first.tcpFlags !== null) d.fl = first.tcpFlags;
-  if (nat.length) d.nat = nat;
-  if (traces.length) d.nf = traceNetfilter(traces.map((r) => r.t));
+  let d: Record<string, unknown> | null = null;
+  const more = (k: string, v: unknown): void => void ((d ??= {})[k] = v);
+  if (nat.length) more('nat', nat);
+  if (traces.length) more('nf', traceNetfilter(traces.map((r) => r.t)));
   let ctstate: string | null = null;
   let reason: string | null = null;
+  let firstPkt = false;
   if (asg) {
     const f = asg.flow;
     if (f.tcp && first.tcpFlags !== null && !asg.related) {
-      const v = f.tcp.packet(
-        first.t,
-        asg.dir,
-        first.tcpFlags,
-        first.seq ?? 0,
-        first.ack ?? 0,
-        first.win ?? 0,
-        first.payloadLen,
-        first.wscale,
-      );
+      const v = f.tcp.packet(first.t, asg.dir, first.tcpFlags, first.seq ?? 0, first.ack ?? 0, first.win ?? 0, first.payloadLen, first.wscale);
       ctstate = v.ctstate;
       reason = v.reason;
-      if (v.retransmission) d.rt = 1;
-      if (v.zeroWindow) d.zw = 1;
+      if (v.retransmission) more('rt', 1);
+      if (v.zeroWindow) more('zw', 1);
     } else {
       const s = simpleCtState(asg, first);
       ctstate = s.ctstate;
@@ -54,15 +50,11 @@ export function analyseJourney(j: Journey, asg: Assignment | null, ctx: HostCont
     f.ctstates[ctstate] = (f.ctstates[ctstate] ?? 0) + 1;
     // nat chains see a connection's packets until its entry is confirmed (a dropped SYN is never
     // confirmed, so its retransmissions are "first packets" too); INVALID packets never see them.
-    if (ctstate === 'NEW' && !f.confirmed) d.f = 1;
+    if (ctstate === 'NEW' && !f.confirmed) firstPkt = true;
     if (asg.dir === 1 || j.obs.some((o) => o.dir === 1) || path.kind === 'local') f.confirmed = true;
-    for (const s of nat) {
-      // rewrites seen in the capture are NAT evidence even without a conntrack log
-      f.natEvidence.add('capture');
-      void s;
-    }
+    if (nat.length) f.natEvidence.add('capture');
   }
-  return { ctstate, reason, detail: JSON.stringify(d) };
+  return { ctstate, reason, path: path.kind, iif: path.iif, oif: path.oif, firstPkt, detail: d ? JSON.stringify(d) : null };
 }
 
 /** Flow-level conclusions once every packet is in: findings (and their marks on flows). */

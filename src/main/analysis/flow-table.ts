@@ -274,8 +274,11 @@ export class FlowTable {
     return f;
   }
 
-  private register(t: DTuple, f: Flow, dir: 0 | 1): void {
-    this.byKey.set(dkey(t), { flow: f, dir });
+  private register(t: DTuple, f: Flow, dir: 0 | 1, key = dkey(t)): void {
+    const cur = this.byKey.get(key);
+    // the hot path: a packet of a known flow on a known tuple changes nothing
+    if (cur && cur.flow === f && cur.dir === dir) return;
+    this.byKey.set(key, { flow: f, dir });
     this.byKey.set(dkey(inverse(t)), { flow: f, dir: dir === 0 ? 1 : 0 });
   }
 
@@ -399,7 +402,7 @@ export class FlowTable {
 
     if (!related) {
       // Every tuple this packet carried belongs to the flow in this direction (NAT legs).
-      for (const { t } of tuples) this.register(t, flow, dir);
+      for (let i = 0; i < tuples.length; i++) this.register(tuples[i]!.t, flow, dir, keys[i]);
       const distinct = new Set(tuples.map((x) => dkey(x.t)));
       if (distinct.size > 1) {
         flow.natEvidence.add('capture');

@@ -17,13 +17,15 @@ export class JourneyMatcher {
   private nextId = 1;
 
   /**
-   * @param windowSec copies of one packet arrive within microseconds on one host; 0.2 s leaves room
-   *   for clock differences between interface captures without merging retransmissions (which
+   * @param windowSec copies of one packet are stamped by the same kernel clock within microseconds
+   *   (forwarding, loopback); 20 ms leaves room for queueing without merging retransmissions (which
    *   carry a new IP id, or repeat an (interface, direction) already in the journey).
+   * @param maxOpen bounds memory on bursts: the oldest journeys are emitted first.
    */
   constructor(
     private readonly emit: (j: Journey) => void,
-    private readonly windowSec = 0.2,
+    private readonly windowSec = 0.02,
+    private readonly maxOpen = 4096,
   ) {}
 
   /** Adds one observation; emits journeys that can no longer grow. */
@@ -58,7 +60,7 @@ export class JourneyMatcher {
   private expire(now: number): void {
     while (this.head < this.queue.length) {
       const j = this.queue[this.head]!;
-      if (now - j.t <= this.windowSec) break;
+      if (now - j.t <= this.windowSec && this.queue.length - this.head < this.maxOpen) break;
       this.finish(j);
     }
     if (this.head > 4096) {

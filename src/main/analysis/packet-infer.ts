@@ -1,7 +1,7 @@
 // Per-packet inference from the host's context: the routing decision (ip rule → table → prefix) and
 // the Netfilter path (hooks, tables, rules, verdict) simulated over the ruleset; compared with the
 // trace where the packet was traced.
-import type { NetfilterJson, PacketJson, RouteJson } from '../../shared/report';
+import type { NatStepJson, NetfilterJson, PacketJson, RouteJson } from '../../shared/report';
 import type { IptablesRuleset } from '../context/iptables-save';
 import type { IpLink } from '../context/ip-addr';
 import type { RouteRecord } from '../context/ip-route';
@@ -34,6 +34,9 @@ export interface StoredJourneyDetail {
   fl?: number;
   f?: number;
   nf?: NetfilterJson;
+  nat?: NatStepJson[];
+  rt?: number;
+  zw?: number;
 }
 
 const PROTO: Record<number, string> = { 6: 'tcp', 17: 'udp', 1: 'icmp', 58: 'icmpv6', 132: 'sctp', 136: 'udplite', 47: 'gre' };
@@ -93,7 +96,13 @@ export function packetInference(
     let inferred: NetfilterJson | null = null;
     if (ruleset && p.ctstate !== null && d.k !== 'unknown') {
       const kinds: SimKind[] =
-        d.k === 'local' ? ['local-output-loopback', 'local-input-loopback'] : d.k === 'forward' ? ['forward'] : d.k === 'input' ? ['input'] : ['output'];
+        d.k === 'local'
+          ? ['local-output-loopback', 'local-input-loopback']
+          : d.k === 'forward' || d.k === 'forward-dropped'
+            ? ['forward']
+            : d.k === 'input'
+              ? ['input']
+              : ['output'];
       const nat = flowNat(p.flow);
       const chains: string[] = [];
       const rules: NonNullable<NetfilterJson['rules']> = [];

@@ -11,7 +11,7 @@ import type { TraceRef } from './trace-join';
 
 /** The packet's way through the host as far as its observations show. */
 export interface PathGuess {
-  kind: 'forward' | 'input' | 'output' | 'local' | 'unknown';
+  kind: 'forward' | 'forward-dropped' | 'input' | 'output' | 'local' | 'unknown';
   hooks: Hook[];
   iif: string | null;
   oif: string | null;
@@ -46,7 +46,7 @@ export function guessPath(j: Journey, ctx: HostContext, traces: TraceRef[] = [])
     // Delivered locally when the destination is ours; an arriving packet that is not ours and never
     // left was routed to FORWARD (or dropped before) — without addresses we cannot tell.
     if (dst !== null && ctx.ifaces.length > 0 && !isLocalAddress(ctx, dst) && !isBroadcastish(dst))
-      return { kind: 'forward', hooks: ['PREROUTING', 'FORWARD'], iif: ins[0]!.iface, oif: null };
+      return { kind: 'forward-dropped', hooks: ['PREROUTING', 'FORWARD'], iif: ins[0]!.iface, oif: null };
     return { kind: 'input', hooks: ['PREROUTING', 'INPUT'], iif: ins[0]!.iface, oif: null };
   }
   return { kind: 'unknown', hooks: [], iif: first.iface, oif: null };
@@ -61,7 +61,16 @@ function fromTrace(traces: TraceRef[]): PathGuess | null {
     const h = c.split(':')[1] as Hook;
     if (hooks[hooks.length - 1] !== h) hooks.push(h);
   }
-  const kind = t.kind === 'forward' ? 'forward' : t.kind === 'input' ? 'input' : t.kind === 'output' ? 'output' : 'unknown';
+  const kind =
+    t.kind === 'forward'
+      ? hooks.includes('POSTROUTING')
+        ? 'forward'
+        : 'forward-dropped'
+      : t.kind === 'input'
+        ? 'input'
+        : t.kind === 'output'
+          ? 'output'
+          : 'unknown';
   return { kind, hooks, iif: t.iif, oif: t.oif };
 }
 

@@ -50,26 +50,29 @@ function packetIndex(flags: number): number {
   return 5;
 }
 
+// The kernel's tcp_valid_flags table (nf_conntrack_proto_tcp.c): anything else is INVALID.
+const VALID_FLAGS = new Uint8Array(64);
+for (const f of [
+  TCP.SYN,
+  TCP.SYN | TCP.URG,
+  TCP.SYN | TCP.ACK,
+  TCP.RST,
+  TCP.RST | TCP.ACK,
+  TCP.RST | TCP.ACK | TCP.PSH,
+  TCP.FIN | TCP.ACK,
+  TCP.FIN | TCP.ACK | TCP.URG,
+  TCP.ACK,
+  TCP.ACK | TCP.URG,
+  TCP.FIN | TCP.ACK | TCP.PSH,
+  TCP.FIN | TCP.ACK | TCP.PSH | TCP.URG,
+  TCP.ACK | TCP.PSH,
+  TCP.ACK | TCP.PSH | TCP.URG,
+])
+  VALID_FLAGS[f] = 1;
+
 /** Flag combinations the kernel's tcp_error() rejects outright (tcp_valid_flags). */
 export function badTcpFlags(flags: number): boolean {
-  const f = flags & (TCP.FIN | TCP.SYN | TCP.RST | TCP.PSH | TCP.ACK | TCP.URG);
-  const valid = new Set([
-    TCP.SYN,
-    TCP.SYN | TCP.URG,
-    TCP.SYN | TCP.ACK,
-    TCP.RST,
-    TCP.RST | TCP.ACK,
-    TCP.RST | TCP.ACK | TCP.PSH,
-    TCP.FIN | TCP.ACK,
-    TCP.FIN | TCP.ACK | TCP.URG,
-    TCP.ACK,
-    TCP.ACK | TCP.URG,
-    TCP.FIN | TCP.ACK | TCP.PSH,
-    TCP.FIN | TCP.ACK | TCP.PSH | TCP.URG,
-    TCP.ACK | TCP.PSH,
-    TCP.ACK | TCP.PSH | TCP.URG,
-  ]);
-  return !valid.has(f);
+  return VALID_FLAGS[flags & 0x3f] !== 1;
 }
 
 /** The ctstate one packet gets and why. */

@@ -20,8 +20,11 @@ import type { Observation } from '../analysis/observation';
 import { observationFields } from '../analysis/observation';
 import { analyseJourney, finishFlows } from '../analysis/analyse';
 import type { Db } from '../store/db';
-import { createCase } from '../store/db';
-import { BatchInserter } from '../store/writer';
+import { createCase, createIndexes } from '../store/db';
+import { BatchInserter, sqlLiteral } from '../store/writer';
+
+// inlined SQL literal for the hot path: numbers and nulls without a call, strings escaped
+const lit = (v: string | number | null): string => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : sqlLiteral(v));
 import { readContextFile } from './context-stage';
 import type { InputFile } from './inputs';
 import { expandInputs } from './inputs';
@@ -55,11 +58,13 @@ export interface IngestResult {
 
 const CHUNK = 1 << 20;
 const OBS_COLUMNS = [
-  'id', 'input_id', 'frame', 'offset', 'caplen', 'orig_len', 'link_type', 'ts_ns', 'iface_id', 'direction',
-  'l3', 'src', 'dst', 'proto', 'sport', 'dport', 'icmp_id', 'ip_id', 'ttl', 'ip_len', 'tcp_flags', 'seq', 'ack',
-  'win', 'payload_len', 'flow_id', 'flow_dir', 'journey_id', 'tunnel_of', 'anomaly',
+  'id', 'input_id', 'frame', 'offset', 'caplen', 'orig_len', 'link_type', 'ts_ns', 'iface_id', 'direction', 'src', 'dst',
+  'sport', 'dport', 'ttl', 'flow_id', 'journey_id', 'tunnel_of', 'anomaly',
 ] as const;
-const JOURNEY_COLUMNS = ['id', 'flow_id', 'dir', 'ts_ns', 'n_obs', 'ip_len', 'ctstate', 'ct_reason', 'detail'] as const;
+const JOURNEY_COLUMNS = [
+  'id', 'flow_id', 'dir', 'ts_ns', 'n_obs', 'l3', 'proto', 'ip_id', 'ip_len', 'tcp_flags', 'seq', 'ack', 'win', 'payload_len',
+  'icmp_type', 'icmp_code', 'path', 'iif', 'oif', 'first_pkt', 'ctstate', 'ct_reason', 'detail',
+] as const;
 
 /** Integer nanoseconds as text (SQLite stores it as INTEGER; JS numbers cannot hold it exactly). */
 export function nsText(sec: number, nsec: number): string {
@@ -168,17 +173,14 @@ async function run(
     const asg: Assignment | null = table.assign(j);
     const a = analyseJourney(j, asg, ctx, joiner.match(j));
     const first = j.obs[0]!;
-    const w1 = jW.add([
-      j.id, asg ? asg.flow.id : null, asg ? asg.dir : null, nsText(first.tsSec, first.tsNsec), j.obs.length, first.ipLen,
-      a.ctstate, a.reason, a.detail,
-    ]);
+    const w1 = jW.addLiteral(
+      `(${j.id},${asg ? asg.flow.id : 'NULL'},${asg ? asg.dir : 'NULL'},${nsText(first.tsSec, first.tsNsec)},${j.obs.length},${lit(first.l3)},${lit(first.proto)},${lit(first.ipId)},${lit(first.ipLen)},${lit(first.tcpFlags)},${lit(first.seq)},${lit(first.ack)},${lit(first.win)},${first.payloadLen},${lit(first.icmpType)},${lit(first.icmpCode)},'${a.path}',${lit(a.iif)},${lit(a.oif)},${a.firstPkt ? 1 : 0},${lit(a.ctstate)},${lit(a.reason)},${lit(a.detail)})`,
+    );
     if (w1) writes.push(w1);
     for (const o of j.obs) {
-      const w = obsW.add([
-        o.id, o.input, o.frame, o.offset, o.caplen, o.origLen, o.linkType, nsText(o.tsSec, o.tsNsec), o.ifaceId, o.dir,
-        o.l3, o.src, o.dst, o.proto, o.sport ?? o.icmpType, o.dport ?? o.icmpCode, o.icmpId, o.ipId, o.ttl, o.ipLen,
-        o.tcpFlags, o.seq, o.ack, o.win, o.payloadLen, o.flowId, o.flowDir, o.journeyId, o.tunnelOf, o.anomaly,
-      ]);
+      const w = obsW.addLiteral(
+        `(${o.id},${o.input},${o.frame},${o.offset},${o.caplen},${o.origLen},${o.linkType},${nsText(o.tsSec, o.tsNsec)},${lit(o.ifaceId)},${lit(o.dir)},${lit(o.src)},${lit(o.dst)},${lit(o.sport ?? o.icmpId)},${lit(o.dport ?? o.icmpId)},${lit(o.ttl)},${lit(o.flowId)},${lit(o.journeyId)},${lit(o.tunnelOf)},${lit(o.anomaly)})`,
+      );
       if (w) writes.push(w);
     }
   };
@@ -357,6 +359,7 @@ async function run(
   table.addUnseenConntrack(conns);
   const findings = finishFlows(table, conns, ctx);
   await db.exec('BEGIN');
+  await createIndexes(db);
   await writeFlows(db, table, conns);
   await writeFindings(db, findings);
   await db.run("INSERT INTO meta (key, value) VALUES ('host_source', ?)", [ctx.ifaceSource]);

@@ -1,6 +1,6 @@
-// HTML export (HTML Living Standard, inline SVG 1.1): one self-contained page of the report
-// (shared/spec/report.schema.json) with inline CSS and SVG, no scripts and no external references,
-// that reads offline and prints. Every string from an input is escaped: captures are attacker-controlled.
+// HTML export of the report (shared/spec/report.schema.json; HTML Living Standard, inline SVG 1.1).
+// One self-contained page: inline CSS and SVG, no script, no external reference, reads offline and
+// prints. Every string from an input is escaped, because captures are attacker-controlled.
 import type {
   ConntrackEventJson,
   FindingJson,
@@ -28,7 +28,9 @@ export interface HtmlOptions {
 export function esc(s: unknown): string {
   return (
     String(s ?? '')
-      .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+      // also `=`, backtick and `/`: escaped text never reads as an attribute (quoted or not), a
+      // closing tag or a URL (`https://` from a capture stays text, and no scanner sees a link)
+      .replace(/[&<>"'=`/]/g, (c) => `&#${c.charCodeAt(0)};`)
       // C0 controls (other than tab, LF, CR) are parse errors in HTML; show them as U+FFFD.
       // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\ufffd')
@@ -167,10 +169,17 @@ function inputsTable(inputs: ReportInput[]): string {
     const ws = shown.length
       ? `<ul class="muted">${shown
           .map((w) => {
-            const where = w.line !== undefined ? `line ${w.line}: ` : w.offset !== undefined ? `offset ${w.offset}: ` : '';
+            const where =
+              w.line !== undefined
+                ? `line ${w.line}: `
+                : w.offset !== undefined
+                  ? `offset ${w.offset}: `
+                  : '';
             return `<li>${esc(where + w.message)}</li>`;
           })
-          .join('')}${i.warnings.length > shown.length ? `<li>… ${i.warnings.length - shown.length} more</li>` : ''}</ul>`
+          .join(
+            '',
+          )}${i.warnings.length > shown.length ? `<li>… ${i.warnings.length - shown.length} more</li>` : ''}</ul>`
       : '';
     return `<tr>${td(esc(i.path), 'wrap')}${td(esc(i.kind), i.kind === 'unknown' ? 'muted' : undefined)}${td(String(i.records), 'n')}${td(
       i.size !== undefined ? String(i.size) : '–',
@@ -182,7 +191,8 @@ function inputsTable(inputs: ReportInput[]): string {
 
 function summarySection(doc: ReportJson): string {
   const s = doc.summary;
-  const card = (v: unknown, l: string): string => `<div class="card"><b>${esc(v)}</b><span>${esc(l)}</span></div>`;
+  const card = (v: unknown, l: string): string =>
+    `<div class="card"><b>${esc(v)}</b><span>${esc(l)}</span></div>`;
   const warnings = doc.inputs.reduce((n, i) => n + i.warnings.length, 0);
   const kinds = new Map<string, number>();
   for (const i of doc.inputs) kinds.set(i.kind, (kinds.get(i.kind) ?? 0) + 1);
@@ -228,25 +238,32 @@ ${
 
 // ---------------------------------------------------------------- findings
 
-function flowLinks(ids: string[], max = 20): string {
-  const shown = ids.slice(0, max).map((id) => `<a href="#${flowAnchor(id)}">${esc(id)}</a>`);
+/** A flow id as a link when the page has its anchor (a --flow report may not), else as text. */
+function flowLink(id: string, known: ReadonlySet<string>, text = id): string {
+  return known.has(id) ? `<a href="#${flowAnchor(id)}">${esc(text)}</a>` : esc(text);
+}
+
+function flowLinks(ids: string[], known: ReadonlySet<string>, max = 20): string {
+  const shown = ids.slice(0, max).map((id) => flowLink(id, known));
   return shown.join(', ') + (ids.length > max ? `, … ${ids.length - max} more` : '');
 }
 
-function findingItem(f: FindingJson): string {
+function findingItem(f: FindingJson, known: ReadonlySet<string>): string {
   const sev = ['error', 'warning', 'info'].includes(f.severity) ? f.severity : 'info';
   return `<li class="f-${sev}"><span class="sev sev-${sev}">${esc(f.severity)}</span> <code>${esc(f.kind)}</code> — ${esc(f.summary)}${
     f.ts !== undefined && f.ts !== null ? ` <span class="muted">at ${esc(iso(f.ts))}</span>` : ''
-  }${f.flows.length ? `<div>flows: ${flowLinks(f.flows)}</div>` : ''}${
+  }${f.flows.length ? `<div>flows: ${flowLinks(f.flows, known)}</div>` : ''}${
     f.evidence?.length ? `<ul>${f.evidence.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''
   }</li>`;
 }
 
-function findingsSection(doc: ReportJson): string {
+function findingsSection(doc: ReportJson, known: ReadonlySet<string>): string {
   const order = { error: 0, warning: 1, info: 2 } as Record<string, number>;
   const sorted = [...doc.findings].sort((a, b) => (order[a.severity] ?? 3) - (order[b.severity] ?? 3));
   return `<h2 id="findings">Findings (${doc.findings.length})</h2>${
-    sorted.length ? `<ul class="findings">${sorted.map(findingItem).join('')}</ul>` : '<p>None.</p>'
+    sorted.length
+      ? `<ul class="findings">${sorted.map((x) => findingItem(x, known)).join('')}</ul>`
+      : '<p>None.</p>'
   }`;
 }
 
@@ -264,7 +281,8 @@ function flowRow(f: FlowJson, hasSection: boolean): string {
   const state = [f.tcp?.state, f.tcp?.conn_state, f.tcp?.history].filter(Boolean).join(' · ');
   // conntrack's last word: the latest state it named, else the latest event (a snapshot has no time)
   const ev = f.conntrack?.events ?? [];
-  const ctState = [...ev].reverse().find((e) => e.state)?.state ?? ev.filter((e) => e.type !== 'SNAPSHOT').at(-1)?.type;
+  const ctState =
+    [...ev].reverse().find((e) => e.state)?.state ?? ev.filter((e) => e.type !== 'SNAPSHOT').at(-1)?.type;
   return `<tr${hasSection ? '' : ` id="${flowAnchor(f.id)}"`}>${td(idCell, 'n')}${td(esc(f.proto))}${td(esc(tupleText(f.orig)), 'mono')}${td(
     reply,
     'mono',
@@ -318,7 +336,11 @@ function obsEp(o: ObservationJson, side: 'src' | 'dst'): string {
 }
 
 /** What changed between two observations of one packet, named from conntrack's point of view. */
-function rewrite(a: ObservationJson, b: ObservationJson, dir: PacketJson['dir']): { label: string; detail: string } {
+function rewrite(
+  a: ObservationJson,
+  b: ObservationJson,
+  dir: PacketJson['dir'],
+): { label: string; detail: string } {
   const src = a.src !== b.src || a.sport !== b.sport;
   const dst = a.dst !== b.dst || a.dport !== b.dport;
   const names: string[] = [];
@@ -337,18 +359,25 @@ function rewrite(a: ObservationJson, b: ObservationJson, dir: PacketJson['dir'])
 
 const LADDER_CHUNK = 50;
 
-function ladderSvg(f: FlowJson, packets: PacketJson[], localResponder: boolean): string {
+/** Which ends of a flow are this host: its orig packets start in OUTPUT, or end in INPUT. */
+interface LocalEnds {
+  originator: boolean;
+  responder: boolean;
+}
+
+function ladderSvg(f: FlowJson, packets: PacketJson[], local: LocalEnds): string {
+  const localResponder = local.responder;
   const ifaces = columnOrder(packets);
   const cols = ['originator', ...ifaces, 'responder'];
   const colW = Math.max(150, Math.min(220, 900 / cols.length));
   const left = 118;
-  const width = left + colW * (cols.length - 1) + 100;
+  const width = left + 40 + colW * (cols.length - 1) + colW / 2;
   const x = (i: number): number => left + 40 + i * colW;
   const t0 = f.first_ts;
   const colIndex = new Map(ifaces.map((k, i) => [k, i + 1]));
   const responder = f.reply ? ep(f.reply, 'src') : ep(f.orig, 'dst');
   const headLines: Array<[string, string]> = [
-    ['originator', ep(f.orig, 'src')],
+    [local.originator ? 'originator (this host)' : 'originator', ep(f.orig, 'src')],
     ...ifaces.map((k): [string, string] => ['host interface', k]),
     [localResponder ? 'responder (this host)' : 'responder', responder],
   ];
@@ -359,52 +388,88 @@ function ladderSvg(f: FlowJson, packets: PacketJson[], localResponder: boolean):
     const top = 46;
     const height = top + part.length * rowH + 8;
     const g: string[] = [];
-    // host box behind the interface columns (and the responder when the host is the responder)
-    const boxCols = ifaces.length + (localResponder ? 1 : 0);
-    if (boxCols)
+    // host box behind the interface columns, and behind an end that is this host
+    const from = local.originator ? 0 : 1;
+    const to = localResponder ? cols.length - 1 : ifaces.length;
+    if (to >= from)
       g.push(
-        `<rect x="${x(1) - colW / 2 + 14}" y="4" width="${colW * boxCols - 28}" height="${height - 6}" rx="6" fill="#f3f5f9" stroke="#d5d9e2"/>`,
+        `<rect x="${x(from) - colW / 2 + 14}" y="4" width="${colW * (to - from + 1) - 28}" height="${height - 6}" rx="6" fill="#f3f5f9" stroke="#d5d9e2"/>`,
       );
     cols.forEach((_, i) => {
       const [kind, name] = headLines[i]!;
       g.push(`<text x="${x(i)}" y="17" text-anchor="middle" class="lbl">${esc(kind)}</text>`);
-      g.push(`<text x="${x(i)}" y="32" text-anchor="middle" class="mono" font-weight="600">${esc(name)}</text>`);
-      g.push(`<line x1="${x(i)}" y1="38" x2="${x(i)}" y2="${height - 4}" stroke="#9aa3b2" stroke-dasharray="${i === 0 || i === cols.length - 1 ? '0' : '3 3'}"/>`);
+      // long names are cut to the column; the whole name is in the tooltip and the tables
+      const fit = Math.floor((colW - 12) / 7);
+      const shown = name.length > fit ? `${name.slice(0, fit - 1)}…` : name;
+      g.push(
+        `<text x="${x(i)}" y="32" text-anchor="middle" class="mono" font-weight="600"><title>${esc(name)}</title>${esc(shown)}</text>`,
+      );
+      g.push(
+        `<line x1="${x(i)}" y1="38" x2="${x(i)}" y2="${height - 4}" stroke="#9aa3b2" stroke-dasharray="${i === 0 || i === cols.length - 1 ? '0' : '3 3'}"/>`,
+      );
     });
     part.forEach((p, r) => {
       const y = top + r * rowH + 14;
       const color = DIR_COLOR[p.dir];
       const pts = points(p);
       const px = pts.map((o) => x(colIndex.get(ifaceKey(o)) ?? 1));
-      const start = p.dir === 'orig' ? x(0) : x(cols.length - 1);
+      // A packet the host made itself (ICMP error, REJECT's RST) starts at its first capture point
+      // unless that end of the flow is the host anyway.
+      const hostMade =
+        p.netfilter.hooks[0] === 'OUTPUT' &&
+        !(p.dir === 'orig' ? local.originator : localResponder) &&
+        px.length > 0;
+      const start = hostMade ? px[0]! : p.dir === 'orig' ? x(0) : x(cols.length - 1);
       const end = p.dir === 'orig' ? x(cols.length - 1) : x(0);
       const sgn = p.dir === 'orig' ? 1 : -1;
-      g.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end" class="lbl mono">${esc(rel(p.ts, t0))}</text>`);
+      g.push(
+        `<text x="${left - 6}" y="${y + 4}" text-anchor="end" class="lbl mono">${esc(rel(p.ts, t0))}</text>`,
+      );
       g.push(`<g><title>${esc(`${p.dir} ${p.tcp_flags ?? ''} ${iso(p.ts)}`)}</title>`);
       const seg = (a: number, b: number, dashed: boolean): void => {
-        g.push(`<line x1="${a}" y1="${y}" x2="${b}" y2="${y}" stroke="${color}" stroke-width="${dashed ? 1.2 : 2}"${dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
+        g.push(
+          `<line x1="${a}" y1="${y}" x2="${b}" y2="${y}" stroke="${color}" stroke-width="${dashed ? 1.2 : 2}"${dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
+        );
       };
       const head = (at: number): void => {
-        g.push(`<polygon points="${at},${y} ${at - 8 * sgn},${y - 4} ${at - 8 * sgn},${y + 4}" fill="${color}"/>`);
+        g.push(
+          `<polygon points="${at},${y} ${at - 8 * sgn},${y - 4} ${at - 8 * sgn},${y + 4}" fill="${color}"/>`,
+        );
       };
       if (!px.length) {
         seg(start, end, true);
         head(end);
       } else {
         // dashed: inferred from the endpoint to the first capture point; solid: between captures
-        seg(start, px[0]!, true);
+        if (hostMade)
+          g.push(
+            `<rect x="${start - 5}" y="${y - 5}" width="10" height="10" fill="${color}"><title>sent by this host</title></rect>`,
+          );
+        else seg(start, px[0]!, true);
         for (let i = 1; i < px.length; i++) seg(px[i - 1]!, px[i]!, false);
         const last = px[px.length - 1]!;
         const lastCol = colIndex.get(ifaceKey(pts[pts.length - 1]!)) ?? 1;
         const outermost = p.dir === 'orig' ? lastCol === ifaces.length : lastCol === 1;
-        if (outermost || (p.dir === 'orig' && localResponder)) {
+        const verdict = p.netfilter.verdict ?? '';
+        const hooks = p.netfilter.hooks;
+        // known to have left the host (or reached a local socket) unless the path says otherwise
+        const leaves = !hooks.length || hooks.includes('POSTROUTING') || hooks.includes('INPUT');
+        if (/drop|reject/i.test(verdict)) {
+          const cx = last + 12 * sgn;
+          g.push(
+            `<path d="M${cx - 5},${y - 5}L${cx + 5},${y + 5}M${cx - 5},${y + 5}L${cx + 5},${y - 5}" stroke="#b00020" stroke-width="2.5"/><text x="${cx + 10 * sgn}" y="${y + 4}" text-anchor="${sgn > 0 ? 'start' : 'end'}" class="mono" fill="#b00020" font-size="10" font-weight="700">${esc(verdict)}</text>`,
+          );
+        } else if (leaves && (outermost || (p.dir === 'orig' && localResponder))) {
           seg(last, end, true);
           head(end);
         } else {
           // not seen beyond its last interface: a bar, not an arrowhead
-          g.push(`<line x1="${last + 4 * sgn}" y1="${y - 6}" x2="${last + 4 * sgn}" y2="${y + 6}" stroke="#b00020" stroke-width="2.5"/>`);
+          g.push(
+            `<line x1="${last + 4 * sgn}" y1="${y - 6}" x2="${last + 4 * sgn}" y2="${y + 6}" stroke="#b00020" stroke-width="2.5"/>`,
+          );
         }
-        for (const q of px) g.push(`<circle cx="${q}" cy="${y}" r="3" fill="#fff" stroke="${color}" stroke-width="1.5"/>`);
+        for (const q of px)
+          g.push(`<circle cx="${q}" cy="${y}" r="3" fill="#fff" stroke="${color}" stroke-width="1.5"/>`);
         for (let i = 1; i < pts.length; i++) {
           const a = pts[i - 1]!;
           const b = pts[i]!;
@@ -416,12 +481,22 @@ function ladderSvg(f: FlowJson, packets: PacketJson[], localResponder: boolean):
           );
         }
       }
-      const label = [p.tcp_flags || (f.proto.startsWith('icmp') ? f.proto : p.dir), p.len !== undefined ? `len ${p.len}` : '', p.ctstate ?? '']
+      // a TCP/UDP flow's packet without flags that conntrack calls RELATED is an ICMP error about it
+      const what =
+        p.tcp_flags ||
+        (f.proto.startsWith('icmp') ? f.proto : p.ctstate === 'RELATED' ? 'ICMP error' : p.dir);
+      const label = [
+        hostMade ? `${what} from host` : what,
+        p.len !== undefined ? `len ${p.len}` : '',
+        p.ctstate ?? '',
+      ]
         .filter(Boolean)
         .join(' · ');
-      // over the lead-in from the sender, where no rewrite marker sits
-      const lx = (start + (px[0] ?? end)) / 2;
-      g.push(`<text x="${lx}" y="${y - 6}" text-anchor="middle" class="mono" fill="${color}" font-size="10">${esc(label)}</text>`);
+      // over the lead-in from the sender, where no rewrite marker sits (host-made: the lead-out)
+      const lx = hostMade ? (start + end) / 2 : (start + (px[0] ?? end)) / 2;
+      g.push(
+        `<text x="${lx}" y="${y - 6}" text-anchor="middle" class="mono" fill="${color}" font-size="10">${esc(label)}</text>`,
+      );
       g.push('</g>');
     });
     chunks.push(
@@ -439,7 +514,9 @@ interface Mark {
 
 function timelineSvg(f: FlowJson, packets: PacketJson[]): string {
   const trans = f.tcp?.transitions ?? [];
-  const events = (f.conntrack?.events ?? []).filter((e): e is ConntrackEventJson & { ts: number } => typeof e.ts === 'number');
+  const events = (f.conntrack?.events ?? []).filter(
+    (e): e is ConntrackEventJson & { ts: number } => typeof e.ts === 'number',
+  );
   const times = [f.first_ts, f.last_ts, ...trans.map((t) => t.ts), ...events.map((e) => e.ts)];
   const t0 = Math.min(...times);
   let t1 = Math.max(...times);
@@ -464,7 +541,9 @@ function timelineSvg(f: FlowJson, packets: PacketJson[]): string {
   for (const p of packets) {
     const xx = sx(p.ts);
     const up = p.dir === 'orig';
-    g.push(`<line x1="${xx}" y1="${mid}" x2="${xx}" y2="${up ? mid - 14 : mid + 14}" stroke="${DIR_COLOR[p.dir]}" stroke-width="1.3"><title>${esc(`${p.dir} ${p.tcp_flags ?? ''} ${rel(p.ts, t0)}`)}</title></line>`);
+    g.push(
+      `<line x1="${xx}" y1="${mid}" x2="${xx}" y2="${up ? mid - 14 : mid + 14}" stroke="${DIR_COLOR[p.dir]}" stroke-width="1.3"><title>${esc(`${p.dir} ${p.tcp_flags ?? ''} ${rel(p.ts, t0)}`)}</title></line>`,
+    );
   }
   // TCP transitions as coloured bands
   if (trans.length) {
@@ -473,17 +552,33 @@ function timelineSvg(f: FlowJson, packets: PacketJson[]): string {
       const a = sx(t.ts);
       const b = sx(trans[i + 1]?.ts ?? t1);
       const color = STATE_COLOR[t.state] ?? '#c9ced8';
-      g.push(`<rect x="${a}" y="${ty}" width="${Math.max(1.5, b - a)}" height="22" fill="${color}"><title>${esc(`${t.state} at ${rel(t.ts, t0)}`)}</title></rect>`);
+      g.push(
+        `<rect x="${a}" y="${ty}" width="${Math.max(1.5, b - a)}" height="22" fill="${color}"><title>${esc(`${t.state} at ${rel(t.ts, t0)}`)}</title></rect>`,
+      );
     });
-    g.push(...staggered(trans.map((t) => ({ ts: t.ts, text: t.state, color: '#1c1f24' })), sx, y, 3, w - 4));
+    g.push(
+      ...staggered(
+        trans.map((t) => ({ ts: t.ts, text: t.state, color: '#1c1f24' })),
+        sx,
+        y,
+        3,
+        w - 4,
+      ),
+    );
     y += 3 * 13 + 6;
   }
   if (events.length) {
     const cy = lane('conntrack', 16);
     for (const e of events) {
-      g.push(`<circle cx="${sx(e.ts)}" cy="${cy + 8}" r="5" fill="${EVENT_COLOR[e.type] ?? '#777'}"><title>${esc(`${e.type} ${e.state ?? ''} ${(e.status ?? []).join(',')} ${e.source ?? ''}`)}</title></circle>`);
+      g.push(
+        `<circle cx="${sx(e.ts)}" cy="${cy + 8}" r="5" fill="${EVENT_COLOR[e.type] ?? '#777'}"><title>${esc(`${e.type} ${e.state ?? ''} ${(e.status ?? []).join(',')} ${e.source ?? ''}`)}</title></circle>`,
+      );
     }
-    const marks: Mark[] = events.map((e) => ({ ts: e.ts, text: `${e.type}${e.state ? ` ${e.state}` : ''}`, color: EVENT_COLOR[e.type] ?? '#777' }));
+    const marks: Mark[] = events.map((e) => ({
+      ts: e.ts,
+      text: `${e.type}${e.state ? ` ${e.state}` : ''}`,
+      color: EVENT_COLOR[e.type] ?? '#777',
+    }));
     g.push(...staggered(marks, sx, y, 3, w - 4));
     y += 3 * 13 + 6;
   }
@@ -492,14 +587,22 @@ function timelineSvg(f: FlowJson, packets: PacketJson[]): string {
   for (let i = 0; i <= 5; i++) {
     const t = t0 + ((t1 - t0) * i) / 5;
     const xx = sx(t);
-    g.push(`<line x1="${xx}" y1="${y}" x2="${xx}" y2="${y + 4}" stroke="#5d6673"/><text x="${xx}" y="${y + 16}" text-anchor="middle" class="lbl mono">${esc(rel(t, t0))}</text>`);
+    g.push(
+      `<line x1="${xx}" y1="${y}" x2="${xx}" y2="${y + 4}" stroke="#5d6673"/><text x="${xx}" y="${y + 16}" text-anchor="middle" class="lbl mono">${esc(rel(t, t0))}</text>`,
+    );
   }
   const height = y + 24;
   return `<svg class="timeline" role="img" aria-label="state timeline of flow ${esc(f.id)}" viewBox="0 0 ${w} ${height}" width="${w}" height="${height}">${g.join('')}</svg>`;
 }
 
 /** Labels on rows below a lane, each in the first row where it does not overlap the previous one. */
-function staggered(marks: Mark[], sx: (t: number) => number, y: number, rows: number, maxX: number): string[] {
+function staggered(
+  marks: Mark[],
+  sx: (t: number) => number,
+  y: number,
+  rows: number,
+  maxX: number,
+): string[] {
   const lastEnd = new Array<number>(rows).fill(-Infinity);
   const out: string[] = [];
   for (const m of [...marks].sort((a, b) => a.ts - b.ts)) {
@@ -525,7 +628,10 @@ function tupleShort(t: Tuple): string {
 }
 
 function natStep(n: NatStepJson): string {
-  const what = n.kind === 'DNAT' ? `dst ${ep(n.from, 'dst')} → ${ep(n.to, 'dst')}` : `src ${ep(n.from, 'src')} → ${ep(n.to, 'src')}`;
+  const what =
+    n.kind === 'DNAT'
+      ? `dst ${ep(n.from, 'dst')} → ${ep(n.to, 'dst')}`
+      : `src ${ep(n.from, 'src')} → ${ep(n.to, 'src')}`;
   return `<div><b>${esc(n.hook)}</b> ${esc(n.kind)} <span class="mono nw">${esc(what)}</span>${n.rule ? `<div class="muted mono wrap">${esc(n.rule)}</div>` : ''}</div>`;
 }
 
@@ -539,7 +645,12 @@ function routeCell(r: RouteJson | null | undefined): string {
     r.pref_src ? `src ${r.pref_src}` : '',
     r.table ? `table ${r.table}` : '',
   ].filter(Boolean);
-  const m = r.matches_observed === false ? ' <span class="bad">≠ observed</span>' : r.matches_observed ? ' <span class="ok">✓</span>' : '';
+  const m =
+    r.matches_observed === false
+      ? ' <span class="bad">≠ observed</span>'
+      : r.matches_observed
+        ? ' <span class="ok">✓</span>'
+        : '';
   return `<span class="mono">${esc(parts.join(' '))}</span>${m}${r.source ? ` <span class="muted">(${esc(r.source)})</span>` : ''}`;
 }
 
@@ -547,9 +658,16 @@ function netfilterCell(p: PacketJson): string {
   const nf = p.netfilter;
   const out: string[] = [];
   if (nf.chains?.length) out.push(`<div class="mono">${esc(nf.chains.join(' → '))}</div>`);
-  for (const r of nf.rules ?? []) out.push(`<div class="mono wrap">${esc(r.chain)}: ${esc(r.rule)}${r.verdict ? ` ⇒ <b>${esc(r.verdict)}</b>` : ''}</div>`);
-  if (nf.rule && !(nf.rules ?? []).some((r) => r.rule === nf.rule)) out.push(`<div class="mono wrap">${esc(nf.rule)}</div>`);
-  if (nf.verdict) out.push(`<div>verdict <b class="${/drop|reject/i.test(nf.verdict) ? 'bad' : ''}">${esc(nf.verdict)}</b></div>`);
+  for (const r of nf.rules ?? [])
+    out.push(
+      `<div class="mono wrap">${esc(r.chain)}: ${esc(r.rule)}${r.verdict ? ` ⇒ <b>${esc(r.verdict)}</b>` : ''}</div>`,
+    );
+  if (nf.rule && !(nf.rules ?? []).some((r) => r.rule === nf.rule))
+    out.push(`<div class="mono wrap">${esc(nf.rule)}</div>`);
+  if (nf.verdict)
+    out.push(
+      `<div>verdict <b class="${/drop|reject/i.test(nf.verdict) ? 'bad' : ''}">${esc(nf.verdict)}</b></div>`,
+    );
   return out.join('') || '–';
 }
 
@@ -579,7 +697,20 @@ function pathTable(f: FlowJson, packets: PacketJson[]): string {
     )}${td(seenOn(p), 'mono')}</tr>`;
   });
   return table(
-    ['#', 'time', 'dir', 'flags', 'len', 'ctstate', 'hooks', 'chains / rules / verdict', 'source', 'route', 'NAT before → after', 'seen on'],
+    [
+      '#',
+      'time',
+      'dir',
+      'flags',
+      'len',
+      'ctstate',
+      'hooks',
+      'chains / rules / verdict',
+      'source',
+      'route',
+      'NAT before → after',
+      'seen on',
+    ],
     rows,
     ['n', '', '', '', 'n'],
   );
@@ -596,13 +727,29 @@ function eventsTable(events: ConntrackEventJson[], t0: number): string {
         'muted',
       )}</tr>`,
   );
-  return table(['time', 'event', 'state', 'status', 'timeout s', 'pkts/bytes orig · reply', 'source'], rows, ['', '', '', '', 'n', 'n']);
+  return table(['time', 'event', 'state', 'status', 'timeout s', 'pkts/bytes orig · reply', 'source'], rows, [
+    '',
+    '',
+    '',
+    '',
+    'n',
+    'n',
+  ]);
 }
 
-function flowSection(f: FlowJson, all: PacketJson[], findings: FindingJson[], maxPackets: number): string {
+function flowSection(
+  f: FlowJson,
+  all: PacketJson[],
+  findings: FindingJson[],
+  maxPackets: number,
+  known: ReadonlySet<string>,
+): string {
   const packets = all.slice(0, maxPackets);
   const nat = natParts(f);
-  const localResponder = all.some((p) => p.dir === 'orig' && p.netfilter.hooks.includes('INPUT'));
+  const local: LocalEnds = {
+    originator: all.some((p) => p.dir === 'orig' && p.netfilter.hooks[0] === 'OUTPUT'),
+    responder: all.some((p) => p.dir === 'orig' && p.netfilter.hooks.includes('INPUT')),
+  };
   const mine = findings.filter((x) => x.flows.includes(f.id));
   const icmp = f.orig.icmp_type !== undefined ? ` type ${f.orig.icmp_type}` : '';
   const natBox = `<div class="natbox"><h4 style="margin-top:0">NAT</h4>${
@@ -615,12 +762,14 @@ function flowSection(f: FlowJson, all: PacketJson[], findings: FindingJson[], ma
           .join('')
       : '<div>none: the reply tuple is the inverted original tuple</div>'
   }<div class="muted">evidence: ${esc(f.nat.evidence.join(', ') || 'none')}</div>${
-    f.nat.rules?.length ? `<div>rules:</div><ul>${f.nat.rules.map((r) => `<li class="mono wrap">${esc(r)}</li>`).join('')}</ul>` : ''
+    f.nat.rules?.length
+      ? `<div>rules:</div><ul>${f.nat.rules.map((r) => `<li class="mono wrap">${esc(r)}</li>`).join('')}</ul>`
+      : ''
   }</div>`;
   const ct = f.conntrack;
   return `<section class="flow" id="${flowAnchor(f.id)}">
 <h2>Flow ${esc(f.id)} · ${esc(f.proto)}${esc(icmp)} <span class="mono">${esc(tupleShort(f.orig))}</span></h2>
-${mine.length ? `<ul class="findings">${mine.map(findingItem).join('')}</ul>` : ''}
+${mine.length ? `<ul class="findings">${mine.map((x) => findingItem(x, known)).join('')}</ul>` : ''}
 <dl class="kv">
 <dt>original tuple</dt><dd class="mono">${esc(tupleText(f.orig))}</dd>
 <dt>reply tuple</dt><dd class="mono">${f.reply ? esc(tupleText(f.reply)) : 'unknown'}</dd>
@@ -631,7 +780,7 @@ ${mine.length ? `<ul class="findings">${mine.map(findingItem).join('')}</ul>` : 
 <dt>interfaces</dt><dd>${esc((f.interfaces ?? []).join(', ') || '–')}</dd>
 ${f.tcp ? `<dt>TCP</dt><dd>${esc(f.tcp.state ?? '–')}${f.tcp.conn_state ? ` · conn_state ${esc(f.tcp.conn_state)}` : ''}${f.tcp.history ? ` · history <code>${esc(f.tcp.history)}</code>` : ''}</dd>` : ''}
 ${ct?.ids.length ? `<dt>conntrack ids</dt><dd class="mono">${esc(ct.ids.join(', '))}</dd>` : ''}
-${f.outer ? `<dt>carried in</dt><dd><a href="#${flowAnchor(f.outer)}">flow ${esc(f.outer)}</a></dd>` : ''}
+${f.outer ? `<dt>carried in</dt><dd>${flowLink(f.outer, known, `flow ${f.outer}`)}</dd>` : ''}
 </dl>
 ${natBox}
 <h3>State timeline</h3>
@@ -639,9 +788,9 @@ ${natBox}
 ${timelineSvg(f, all)}
 ${ct?.events.length ? `<h4>conntrack events</h4>${eventsTable(ct.events, f.first_ts)}` : ''}
 <h3>Ladder</h3>
-<div class="legend">one arrow per packet; solid: between capture points, dashed: to or from an endpoint (not captured); <span style="color:#6a1b9a">◆</span> tuple rewritten between two capture points; <span class="bad">|</span> not seen beyond this interface</div>
+<div class="legend">one arrow per packet; solid: between capture points, dashed: to or from an endpoint (not captured); <span style="color:#6a1b9a">◆</span> tuple rewritten between two capture points; <span class="bad">✕</span> dropped or rejected by a rule; ■ sent by this host; <span class="bad">|</span> not seen beyond this interface</div>
 ${all.length > packets.length ? `<p class="note">Showing the first ${packets.length} of ${all.length} packets of this flow; the JSON export has them all.</p>` : ''}
-${ladderSvg(f, packets, localResponder)}
+${ladderSvg(f, packets, local)}
 <h3>Netfilter path</h3>
 ${pathTable(f, packets)}
 </section>`;
@@ -663,11 +812,18 @@ export function reportHtml(doc: ReportJson, opts: HtmlOptions = {}): string {
   if (detail.length > maxSections) {
     // Flows a finding points at matter most; the rest fill up in report order.
     const flagged = new Set(doc.findings.flatMap((x) => x.flows));
-    const keep = new Set([...detail.filter((f) => flagged.has(f.id)), ...detail.filter((f) => !flagged.has(f.id))].slice(0, maxSections));
+    const keep = new Set(
+      [...detail.filter((f) => flagged.has(f.id)), ...detail.filter((f) => !flagged.has(f.id))].slice(
+        0,
+        maxSections,
+      ),
+    );
     detail = detail.filter((f) => keep.has(f));
   }
   const withSection = new Set(detail.map((f) => f.id));
   const rows = doc.flows.slice(0, maxRows).map((f) => flowRow(f, withSection.has(f.id)));
+  // ids with an anchor on this page: a detail section or a row of the flow table
+  const known = new Set([...withSection, ...doc.flows.slice(0, maxRows).map((f) => f.id)]);
   const flowsHidden = doc.flows.length - rows.length;
   const hiddenSections = doc.flows.filter((f) => byFlow.has(f.id)).length - detail.length;
   const toc = detail.length
@@ -682,7 +838,7 @@ export function reportHtml(doc: ReportJson, opts: HtmlOptions = {}): string {
 <h1>pathlens report</h1>
 <p class="sub">${doc.host?.name ? `host <code>${esc(doc.host.name)}</code> · ` : ''}${doc.summary.packets} capture records, ${doc.summary.flows} flows, ${doc.findings.length} findings</p>
 ${summarySection(doc)}
-${findingsSection(doc)}
+${findingsSection(doc, known)}
 <h2 id="flows">Flows (${doc.flows.length})</h2>
 ${table(['id', 'proto', 'original', 'reply', 'NAT', 'packets o/r', 'bytes o/r', 'interfaces', 'state', 'findings'], rows, ['n', '', '', '', '', 'n', 'n'])}
 ${flowsHidden > 0 ? `<p class="note">… ${flowsHidden} more flows; the JSON and CSV exports have them all.</p>` : ''}
@@ -691,7 +847,7 @@ ${
     ? `<h3>Flow details</h3>${toc}${hiddenSections > 0 ? `<p class="note">${hiddenSections} more flows have packets but no detail section; report them with --flow ID.</p>` : ''}`
     : '<p class="note">No packet-level detail in this report.</p>'
 }
-${detail.map((f) => flowSection(f, byFlow.get(f.id) ?? [], doc.findings, maxPackets)).join('\n')}
+${detail.map((f) => flowSection(f, byFlow.get(f.id) ?? [], doc.findings, maxPackets, known)).join('\n')}
 </body></html>
 `;
 }

