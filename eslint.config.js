@@ -4,12 +4,41 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-const nodeModules = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'zlib', 'stream', 'http', 'url', 'crypto', 'util', 'events', 'buffer'];
+const nodeModules = [
+  'node:*',
+  'fs',
+  'path',
+  'os',
+  'child_process',
+  'worker_threads',
+  'zlib',
+  'stream',
+  'http',
+  'url',
+  'crypto',
+  'util',
+  'events',
+  'buffer',
+];
 const pure = {
   patterns: [
     { group: nodeModules, message: 'pure layer: no Node imports (take bytes or strings instead)' },
-    { group: ['electron', 'sqlite3', 'react', 'd3', 'd3-*'], message: 'pure layer: no Electron, SQLite or UI imports' },
-    { group: ['**/store/**', '**/ingest/**', '**/cli/**', '**/server/**', '**/report/**', '**/renderer/**', '**/preload/**'], message: 'pure layer: no imports from upper layers' },
+    {
+      group: ['electron', 'sqlite3', 'react', 'd3', 'd3-*'],
+      message: 'pure layer: no Electron, SQLite or UI imports',
+    },
+    {
+      group: [
+        '**/store/**',
+        '**/ingest/**',
+        '**/cli/**',
+        '**/server/**',
+        '**/report/**',
+        '**/renderer/**',
+        '**/preload/**',
+      ],
+      message: 'pure layer: no imports from upper layers',
+    },
   ],
 };
 
@@ -26,21 +55,47 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/shared/**', 'src/main/capture/**', 'src/main/decode/**', 'src/main/context/**', 'src/main/analysis/**'],
+    files: [
+      'src/shared/**',
+      'src/main/capture/**',
+      'src/main/decode/**',
+      'src/main/context/**',
+      'src/main/analysis/**',
+    ],
     rules: { 'no-restricted-imports': ['error', pure] },
   },
   {
     files: ['src/main/**', 'src/preload/**', 'test/**', 'bench/**', 'scripts/**'],
     ignores: ['src/main/index.ts', 'src/main/ipc.ts', 'src/preload/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Electron only in src/main/index.ts, src/main/ipc.ts and src/preload' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              message: 'Electron only in src/main/index.ts, src/main/ipc.ts and src/preload',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: [...nodeModules, 'electron', 'sqlite3', '**/main/**', '**/preload/**'], message: 'renderer: only src/shared and browser code' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...nodeModules, 'electron', 'sqlite3', '**/main/**', '**/preload/**'],
+              message: 'renderer: only src/shared and browser code',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -16,7 +16,8 @@ function run(cmd, argv) {
 }
 
 function electronBinary() {
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return { why: 'no display' };
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY)
+    return { why: 'no display' };
   try {
     // electron's index.js downloads the binary on first use and throws when it cannot.
     const bin = require('electron');
@@ -29,13 +30,18 @@ function electronBinary() {
 
 const e = electronBinary();
 if (e.bin) {
-  if (!run(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'])) process.exit(1);
+  if (!run(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build']))
+    process.exit(1);
   const child = spawn(e.bin, [resolve(root, 'out/main/index.js'), ...args], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   console.log(`pathlens: opening in the browser instead of Electron: ${e.why}.`);
-  if (!existsSync(resolve(root, 'out/renderer/index.html')) && !run('npm', ['run', '--silent', 'build:web'])) process.exit(1);
-  const child = spawn(process.execPath, [resolve(root, 'bin/pathlens.mjs'), 'serve', ...args], { cwd: root, stdio: 'inherit' });
+  if (!existsSync(resolve(root, 'out/renderer/index.html')) && !run('npm', ['run', '--silent', 'build:web']))
+    process.exit(1);
+  const child = spawn(process.execPath, [resolve(root, 'bin/pathlens.mjs'), 'serve', ...args], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   process.on('SIGINT', () => child.kill('SIGINT'));
   child.on('exit', (code) => process.exit(code ?? 0));
 }

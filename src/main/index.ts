@@ -78,14 +78,18 @@ async function main(): Promise<void> {
             label: 'Open files…',
             accelerator: 'CmdOrCtrl+O',
             click: async () => {
-              const r = await dialog.showOpenDialog(win, { properties: ['openFile', 'openDirectory', 'multiSelections'] });
+              const r = await dialog.showOpenDialog(win, {
+                properties: ['openFile', 'openDirectory', 'multiSelections'],
+              });
               if (!r.canceled && r.filePaths.length) openInputs(r.filePaths);
             },
           },
           {
             label: 'Open case…',
             click: async () => {
-              const r = await dialog.showOpenDialog(win, { filters: [{ name: 'pathlens case', extensions: ['sqlite'] }] });
+              const r = await dialog.showOpenDialog(win, {
+                filters: [{ name: 'pathlens case', extensions: ['sqlite'] }],
+              });
               if (!r.canceled && r.filePaths[0]) await openCaseFile(r.filePaths[0]);
             },
           },
@@ -109,7 +113,8 @@ async function main(): Promise<void> {
               });
               if (r.canceled || !r.filePath) return;
               const ext = r.filePath.split('.').pop() ?? 'html';
-              const format = (['json', 'csv', 'md', 'html'].includes(ext) ? ext : 'html') as 'json' | 'csv' | 'md' | 'html';
+              const format = (['json', 'csv', 'md', 'html'].includes(ext) ? ext : 'html') as
+                'json' | 'csv' | 'md' | 'html';
               const doc = await engine.handle('report.export', { format });
               writeFileSync(r.filePath, doc.content);
             },
@@ -118,7 +123,8 @@ async function main(): Promise<void> {
             label: 'Print to PDF…',
             click: async () => {
               const r = await dialog.showSaveDialog(win, { defaultPath: 'pathlens.pdf' });
-              if (!r.canceled && r.filePath) writeFileSync(r.filePath, await win.webContents.printToPDF({ printBackground: true }));
+              if (!r.canceled && r.filePath)
+                writeFileSync(r.filePath, await win.webContents.printToPDF({ printBackground: true }));
             },
           },
           { type: 'separator' },

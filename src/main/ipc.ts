@@ -2,8 +2,9 @@
 // known channels and only from our own window's frames.
 import { ipcMain } from 'electron';
 import type { BrowserWindow, IpcMainInvokeEvent } from 'electron';
-import { API_EVENTS, isChannel } from '../shared/api';
+import { API_EVENTS } from '../shared/api';
 import type { Engine } from './server/engine';
+import { dispatchIpc } from './server/dispatch';
 
 /** The single invoke channel and the event channel used by the preload bridge. */
 export const IPC_CALL = 'pathlens:call';
@@ -16,12 +17,7 @@ function trustedSender(e: IpcMainInvokeEvent, win: BrowserWindow, rendererUrl: s
 
 /** Wires the engine to a window; returns a function that unwires it. */
 export function registerIpc(engine: Engine, win: BrowserWindow, rendererUrl: string): () => void {
-  ipcMain.handle(IPC_CALL, async (e, msg: unknown) => {
-    if (!trustedSender(e, win, rendererUrl)) throw new Error('refused: foreign sender');
-    const m = msg as { channel?: unknown; req?: unknown } | null;
-    if (!m || typeof m.channel !== 'string' || !isChannel(m.channel)) throw new Error('refused: unknown channel');
-    return engine.handle(m.channel, (m.req ?? {}) as never);
-  });
+  ipcMain.handle(IPC_CALL, (e, msg: unknown) => dispatchIpc(engine, msg, trustedSender(e, win, rendererUrl)));
   const offs = API_EVENTS.map((ev) =>
     engine.on(ev, (payload) => {
       if (!win.isDestroyed()) win.webContents.send(IPC_EVENT, { event: ev, payload });

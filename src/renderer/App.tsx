@@ -26,7 +26,7 @@ const selFlowsHash = (s: AppState) =>
     sel: s.flows.selectedId,
   });
 
-const FORMATS: ReportFormat[] = ['json', 'html', 'csv', 'md'];
+const FORMATS: ReportFormat[] = ['json', 'html', 'csv', 'md', 'pcapng'];
 
 function ExportMenu() {
   const c = useController();

@@ -125,6 +125,13 @@ export class Controller {
   }
 
   private async countStates(): Promise<Array<[string, number]>> {
+    // the case summary counts flows per state in one query
+    const info = await this.api.call('case.info', {});
+    const byState = info.summary.flows_by_state;
+    if (byState)
+      return Object.entries(byState)
+        .filter(([k, n]) => k !== 'none' && n > 0)
+        .sort((a, b) => b[1] - a[1]);
     const totals = await Promise.all(
       COUNTED_STATES.map((s) =>
         this.api.call('flows.list', { filter: `state == ${s}`, offset: 0, limit: 1 }),
@@ -252,7 +259,11 @@ export class Controller {
     this.store.dispatch(exportChanged, { status: 'running', message: `exporting ${format}…` });
     try {
       const res = await this.api.call('report.export', req);
-      const blob = new Blob([res.content], { type: res.mime });
+      const body =
+        res.encoding === 'base64'
+          ? Uint8Array.from(atob(res.content), (ch) => ch.charCodeAt(0))
+          : res.content;
+      const blob = new Blob([body], { type: res.mime });
       const url = URL.createObjectURL(blob);
       const a = document.createElement('a');
       a.href = url;
@@ -287,8 +298,17 @@ export class Controller {
     this.store.dispatch(ingestDismissed, undefined);
   }
 
+  private lastLiveRefresh = 0;
+
   private onProgress(p: IngestProgress): void {
     this.store.dispatch(ingestProgressed, p);
+    const now = Date.now();
+    if (p.phase === 'capture' && now - this.lastLiveRefresh > 3000) {
+      // flows appear while the ingest runs: the engine commits them every few seconds
+      this.lastLiveRefresh = now;
+      void this.load('caseInfo', 'case', () => this.api.call('case.info', {}), true);
+      this.store.dispatch(flowsInvalidated, undefined);
+    }
     if (p.phase === 'done') {
       // New data: everything derived from the case is asked for again.
       void this.load('caseInfo', 'case', () => this.api.call('case.info', {}), true);

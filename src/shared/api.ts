@@ -32,7 +32,10 @@ export type SortKey =
   | 'packets'
   | 'bytes'
   | 'state'
-  | 'duration';
+  | 'duration'
+  | 'nat'
+  | 'reply'
+  | 'findings';
 
 /** A page of the flow table, filtered with the display-filter language (src/shared/filter.ts). */
 export interface FlowQuery {
@@ -80,12 +83,15 @@ export interface Timeline {
   events: Array<{ t: number; type: string; flow: string | null; state: string | null }>;
 }
 
-export type ReportFormat = 'json' | 'html' | 'csv' | 'md';
+/** Report documents, plus `pcapng`: the selected flows' packets from their original captures. */
+export type ReportFormat = 'json' | 'html' | 'csv' | 'md' | 'pcapng';
 
 export interface ExportResult {
   filename: string;
   mime: string;
+  /** text, or base64 when `encoding` says so (pcapng) */
   content: string;
+  encoding?: 'base64';
 }
 
 export interface IngestProgress {
@@ -110,7 +116,10 @@ export interface ApiChannels {
   'packets.get': { req: { id: number }; res: PacketDetail };
   'findings.list': { req: Record<string, never>; res: FindingJson[] };
   'timeline.get': { req: { from?: number; to?: number; buckets: number }; res: Timeline };
-  'report.export': { req: { format: ReportFormat; flows?: string[]; filter?: string; packets?: boolean }; res: ExportResult };
+  'report.export': {
+    req: { format: ReportFormat; flows?: string[]; filter?: string; packets?: boolean };
+    res: ExportResult;
+  };
   'ingest.start': { req: { paths: string[] }; res: { job: string } };
   'ingest.cancel': { req: { job: string }; res: { cancelled: boolean } };
 }

@@ -51,6 +51,8 @@ export interface ReportSummary {
   /** extra: journeys (distinct packets) */
   journeys?: number;
   flows_by_proto?: Record<string, number>;
+  /** extra: flows per last TCP or conntrack state */
+  flows_by_state?: Record<string, number>;
   findings_by_kind?: Record<string, number>;
   anomalies?: Record<string, number>;
 }

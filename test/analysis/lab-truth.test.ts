@@ -12,7 +12,9 @@ import { loadEnricher } from '../../src/main/report/enrich';
 import type { PacketJson, ReportJson } from '../../src/shared/report';
 import { LAB } from '../paths';
 
-const SCENARIOS = ['portforward', 'local', 'firewall', 'udp-dns', 'ipv6'].filter((s) => existsSync(join(LAB, s, 'truth.json')));
+const SCENARIOS = ['portforward', 'local', 'firewall', 'udp-dns', 'ipv6'].filter((s) =>
+  existsSync(join(LAB, s, 'truth.json')),
+);
 const tmp = mkdtempSync(join(tmpdir(), 'pathlens-truth-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -43,8 +45,14 @@ interface Truth {
   packets: TruthPacket[];
 }
 
-const tk = (t: { src: string; dst: string; sport?: number; dport?: number; icmp_id?: number; id?: number }): string =>
-  `${t.src}|${t.dst}|${t.sport ?? ''}|${t.dport ?? ''}|${t.icmp_id ?? t.id ?? ''}`;
+const tk = (t: {
+  src: string;
+  dst: string;
+  sport?: number;
+  dport?: number;
+  icmp_id?: number;
+  id?: number;
+}): string => `${t.src}|${t.dst}|${t.sport ?? ''}|${t.dport ?? ''}|${t.icmp_id ?? t.id ?? ''}`;
 
 function hooksOf(path: string[]): string[] {
   const out: string[] = [];
@@ -70,7 +78,11 @@ async function report(name: string, exclude: RegExp | null): Promise<ReportJson>
   }
 }
 
-function packetFor(packets: PacketJson[], h: TruthPacket['header_first'], used: Map<PacketJson, number>): PacketJson | undefined {
+function packetFor(
+  packets: PacketJson[],
+  h: TruthPacket['header_first'],
+  used: Map<PacketJson, number>,
+): PacketJson | undefined {
   // a local→local journey holds both traversals (OUTPUT half, looped-back INPUT half)
   return packets.find(
     (p) =>
@@ -95,7 +107,8 @@ describe.each(SCENARIOS)('kernel truth: %s', (name) => {
     for (const t of truth.flows) {
       const f = byTuples.get(`${tk(t.orig)}#${tk(t.reply)}`);
       expect(f, `flow ${t.id} ${tk(t.orig)}`).toBeDefined();
-      if (t.nat) expect({ snat: f!.nat.snat, dnat: f!.nat.dnat }).toEqual({ snat: t.nat.snat, dnat: t.nat.dnat });
+      if (t.nat)
+        expect({ snat: f!.nat.snat, dnat: f!.nat.dnat }).toEqual({ snat: t.nat.snat, dnat: t.nat.dnat });
     }
     const packets = r.packets ?? [];
     const used = new Map<PacketJson, number>();
@@ -118,7 +131,9 @@ describe.each(SCENARIOS)('kernel truth: %s', (name) => {
       expect(p.netfilter.chains, `chains, trace line ${e.line}`).toEqual(e.chains);
       if (p.netfilter.agrees_with_trace) agree++;
     }
-    console.log(`${name}: ${traced} traced traversals joined to ${expected.size} packets; inference agrees with the trace on ${agree}`);
+    console.log(
+      `${name}: ${traced} traced traversals joined to ${expected.size} packets; inference agrees with the trace on ${agree}`,
+    );
     expect(traced).toBe(truth.packets.length);
     // the ruleset simulation, run on the same packets, must reach the trace's chains and verdict
     expect(agree / expected.size).toBeGreaterThanOrEqual(0.95);
@@ -142,7 +157,10 @@ describe.each(SCENARIOS)('kernel truth: %s', (name) => {
         continue;
       }
       // never a wrong rewrite: a reply tuple we give must be conntrack's
-      expect(known.map((f) => tk(f.reply!)), `flow ${t.id}`).toContain(tk(t.reply));
+      expect(
+        known.map((f) => tk(f.reply!)),
+        `flow ${t.id}`,
+      ).toContain(tk(t.reply));
       exact++;
     }
     console.log(`${name}: NAT rewrites without conntrack/trace: ${exact}/${nat} exact, ${unknown} unknown`);

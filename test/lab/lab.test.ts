@@ -39,8 +39,8 @@ const flows = (run: ScenarioRun, pred: (f: TruthFlow) => boolean): TruthFlow[] =
   run.truth.flows.filter(pred);
 
 describe.skipIf(!netns.ok)('lab scenarios (kernel truth)', () => {
-  it('portforward: DNAT + MASQUERADE, RST through DNAT, ping', { timeout: 90_000 }, () => {
-    const run = runScenario('portforward', join(base, 'portforward'));
+  it('portforward: DNAT + MASQUERADE, RST through DNAT, ping', { timeout: 90_000 }, async () => {
+    const run = await runScenario('portforward', join(base, 'portforward'));
     commonChecks(run);
     const http = flows(run, (f) => f.proto === 'tcp' && f.orig.dport === 8080);
     expect(http).toHaveLength(3);
@@ -70,8 +70,8 @@ describe.skipIf(!netns.ok)('lab scenarios (kernel truth)', () => {
   it(
     'firewall: dropped SYN leaves no flow, REJECT answers with ICMP, INVALID counted',
     { timeout: 90_000 },
-    () => {
-      const run = runScenario('firewall', join(base, 'firewall'));
+    async () => {
+      const run = await runScenario('firewall', join(base, 'firewall'));
       commonChecks(run);
       // the SYN dropped in FORWARD (and its retransmissions) never became a conntrack flow
       expect(flows(run, (f) => f.orig.dport === 81)).toEqual([]);
@@ -94,22 +94,26 @@ describe.skipIf(!netns.ok)('lab scenarios (kernel truth)', () => {
     },
   );
 
-  it('clusterip: both backends hit, external masqueraded, hairpin masqueraded', { timeout: 90_000 }, () => {
-    const run = runScenario('clusterip', join(base, 'clusterip'));
-    commonChecks(run);
-    const svc = flows(run, (f) => f.orig.dst === '10.96.0.10' && f.orig.dport === 80);
-    const backends = new Set(svc.map((f) => `${f.reply.src}:${f.reply.sport}`));
-    expect([...backends].sort()).toEqual(['10.244.0.2:8080', '10.244.0.3:8080']);
-    const external = svc.filter((f) => f.orig.src === '10.10.1.2');
-    expect(external.length).toBeGreaterThanOrEqual(6);
-    expect(external.every((f) => f.nat.snat && f.reply.dst === '10.244.0.1')).toBe(true);
-    const inCluster = svc.filter((f) => f.orig.src === '10.244.0.4');
-    expect(inCluster).toHaveLength(4);
-    expect(inCluster.every((f) => !f.nat.snat && f.assured)).toBe(true);
-    const hairpin = flows(run, (f) => f.orig.src === '10.244.0.2' && f.orig.dst === '10.96.0.11');
-    expect(hairpin).toHaveLength(2);
-    expect(hairpin.every((f) => f.reply.src === '10.244.0.2' && f.nat.snat && f.assured)).toBe(true);
-  });
+  it(
+    'clusterip: both backends hit, external masqueraded, hairpin masqueraded',
+    { timeout: 90_000 },
+    async () => {
+      const run = await runScenario('clusterip', join(base, 'clusterip'));
+      commonChecks(run);
+      const svc = flows(run, (f) => f.orig.dst === '10.96.0.10' && f.orig.dport === 80);
+      const backends = new Set(svc.map((f) => `${f.reply.src}:${f.reply.sport}`));
+      expect([...backends].sort()).toEqual(['10.244.0.2:8080', '10.244.0.3:8080']);
+      const external = svc.filter((f) => f.orig.src === '10.10.1.2');
+      expect(external.length).toBeGreaterThanOrEqual(6);
+      expect(external.every((f) => f.nat.snat && f.reply.dst === '10.244.0.1')).toBe(true);
+      const inCluster = svc.filter((f) => f.orig.src === '10.244.0.4');
+      expect(inCluster).toHaveLength(4);
+      expect(inCluster.every((f) => !f.nat.snat && f.assured)).toBe(true);
+      const hairpin = flows(run, (f) => f.orig.src === '10.244.0.2' && f.orig.dst === '10.96.0.11');
+      expect(hairpin).toHaveLength(2);
+      expect(hairpin.every((f) => f.reply.src === '10.244.0.2' && f.nat.snat && f.assured)).toBe(true);
+    },
+  );
 
   // The other scenarios: each states its kernel facts as expectations (truth.json → expect),
   // which commonChecks requires to hold. conntrack-full is left out: on kernels where a
@@ -129,8 +133,8 @@ describe.skipIf(!netns.ok)('lab scenarios (kernel truth)', () => {
     'zero-window',
     ...(hasDnsmasq ? ['udp-dns'] : []),
   ];
-  it.each(others)("%s: the scenario's kernel expectations hold", { timeout: 90_000 }, (name) => {
-    const run = runScenario(name, join(base, name));
+  it.each(others)("%s: the scenario's kernel expectations hold", { timeout: 90_000 }, async (name) => {
+    const run = await runScenario(name, join(base, name));
     commonChecks(run);
     rmSync(run.dir, { recursive: true, force: true });
   });

@@ -1,6 +1,6 @@
 // Runs one lab scenario (scripts/lab/run.sh) and loads the kernel truth it produced.
 // Shared by lab.test.ts and by the comparison of pathlens' report with truth.json.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -132,12 +132,22 @@ export function canCreateNamespaces(): { ok: boolean; reason: string } {
 }
 
 /** Runs `npm run lab -- <name> <outDir>` (without npm) and returns the kernel truth. */
-export function runScenario(name: string, outDir: string, timeoutMs = 90_000): ScenarioRun {
-  const r = spawnSync('bash', [join(REPO, 'scripts/lab/run.sh'), name, outDir], {
-    cwd: REPO,
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    killSignal: 'SIGTERM', // the scenario's trap then removes its namespaces
+export async function runScenario(name: string, outDir: string, timeoutMs = 90_000): Promise<ScenarioRun> {
+  // asynchronous: a scenario runs for seconds, and the test worker must keep answering its runner
+  const r = await new Promise<{ status: number | null; error?: Error; stderr: string }>((resolve) => {
+    const child = spawn('bash', [join(REPO, 'scripts/lab/run.sh'), name, outDir], {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // SIGTERM: the scenario's trap then removes its namespaces
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('error', (error) => resolve({ status: null, error, stderr }));
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stderr });
+    });
   });
   if (r.error || r.status !== 0) {
     throw new Error(

@@ -23,7 +23,12 @@ export interface JourneyAnalysis {
 }
 
 /** Conntrack state, hooks and rewrites of one packet; updates the flow's state machine. */
-export function analyseJourney(j: Journey, asg: Assignment | null, ctx: HostContext, traces: TraceRef[] = []): JourneyAnalysis {
+export function analyseJourney(
+  j: Journey,
+  asg: Assignment | null,
+  ctx: HostContext,
+  traces: TraceRef[] = [],
+): JourneyAnalysis {
   const first = j.obs[0]!;
   const path = guessPath(j, ctx, traces);
   const nat: NatStepJson[] = natSteps(j, path);
@@ -37,7 +42,16 @@ export function analyseJourney(j: Journey, asg: Assignment | null, ctx: HostCont
   if (asg) {
     const f = asg.flow;
     if (f.tcp && first.tcpFlags !== null && !asg.related) {
-      const v = f.tcp.packet(first.t, asg.dir, first.tcpFlags, first.seq ?? 0, first.ack ?? 0, first.win ?? 0, first.payloadLen, first.wscale);
+      const v = f.tcp.packet(
+        first.t,
+        asg.dir,
+        first.tcpFlags,
+        first.seq ?? 0,
+        first.ack ?? 0,
+        first.win ?? 0,
+        first.payloadLen,
+        first.wscale,
+      );
       ctstate = v.ctstate;
       reason = v.reason;
       if (v.retransmission) more('rt', 1);
@@ -54,7 +68,15 @@ export function analyseJourney(j: Journey, asg: Assignment | null, ctx: HostCont
     if (asg.dir === 1 || j.obs.some((o) => o.dir === 1) || path.kind === 'local') f.confirmed = true;
     if (nat.length) f.natEvidence.add('capture');
   }
-  return { ctstate, reason, path: path.kind, iif: path.iif, oif: path.oif, firstPkt, detail: d ? JSON.stringify(d) : null };
+  return {
+    ctstate,
+    reason,
+    path: path.kind,
+    iif: path.iif,
+    oif: path.oif,
+    firstPkt,
+    detail: d ? JSON.stringify(d) : null,
+  };
 }
 
 /** Flow-level conclusions once every packet is in: findings (and their marks on flows). */

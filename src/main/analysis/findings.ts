@@ -16,10 +16,24 @@ function fmt(f: Flow): string {
 /** Computes every finding from the finished flow table, conntrack connections and counters. */
 export function findFlowFindings(table: FlowTable, conns: CtConnection[], ctx: HostContext): FindingJson[] {
   const out: FindingJson[] = [];
-  const add = (f: Flow | null, kind: string, severity: FindingJson['severity'], summary: string, evidence: string[], flows?: Flow[]): void => {
+  const add = (
+    f: Flow | null,
+    kind: string,
+    severity: FindingJson['severity'],
+    summary: string,
+    evidence: string[],
+    flows?: Flow[],
+  ): void => {
     const list = flows ?? (f ? [f] : []);
     for (const x of list) x.findings.add(kind);
-    out.push({ kind, severity, summary, flows: list.map((x) => String(x.id)), ts: list[0]?.firstT ?? null, evidence });
+    out.push({
+      kind,
+      severity,
+      summary,
+      flows: list.map((x) => String(x.id)),
+      ts: list[0]?.firstT ?? null,
+      evidence,
+    });
   };
 
   for (const f of table.flows) {
@@ -27,32 +41,79 @@ export function findFlowFindings(table: FlowTable, conns: CtConnection[], ctx: H
     if (tcp) {
       const cs = tcp.connState();
       if (cs === 'S0' && f.pkts[0] > 0) {
-        add(f, 'syn-unanswered', 'warning', `${fmt(f)}: ${f.pkts[0]} SYN${f.pkts[0] > 1 ? 's' : ''}, no answer`, [
-          `${f.pkts[0]} packet(s) from the originator, none back`,
-          `conn_state S0, history ${tcp.history}`,
-          ...(f.ct.length ? [] : ['no conntrack event for this connection (an unconfirmed entry: dropped before POSTROUTING/INPUT confirmation, or no log)']),
-        ]);
+        add(
+          f,
+          'syn-unanswered',
+          'warning',
+          `${fmt(f)}: ${f.pkts[0]} SYN${f.pkts[0] > 1 ? 's' : ''}, no answer`,
+          [
+            `${f.pkts[0]} packet(s) from the originator, none back`,
+            `conn_state S0, history ${tcp.history}`,
+            ...(f.ct.length
+              ? []
+              : [
+                  'no conntrack event for this connection (an unconfirmed entry: dropped before POSTROUTING/INPUT confirmation, or no log)',
+                ]),
+          ],
+        );
       }
-      if (cs === 'REJ') add(f, 'rst-refused', 'warning', `${fmt(f)}: connection refused (SYN answered by RST)`, [`conn_state REJ, history ${tcp.history}`]);
+      if (cs === 'REJ')
+        add(f, 'rst-refused', 'warning', `${fmt(f)}: connection refused (SYN answered by RST)`, [
+          `conn_state REJ, history ${tcp.history}`,
+        ]);
       if (tcp.retransmissions > 0 && cs !== 'S0')
-        add(f, 'retransmission', 'info', `${fmt(f)}: ${tcp.retransmissions} retransmitted segment(s)`, [`history ${tcp.history}`]);
-      if (tcp.zeroWindows > 0) add(f, 'zero-window', 'warning', `${fmt(f)}: ${tcp.zeroWindows} zero-window advertisement(s)`, [`history ${tcp.history}`]);
+        add(f, 'retransmission', 'info', `${fmt(f)}: ${tcp.retransmissions} retransmitted segment(s)`, [
+          `history ${tcp.history}`,
+        ]);
+      if (tcp.zeroWindows > 0)
+        add(f, 'zero-window', 'warning', `${fmt(f)}: ${tcp.zeroWindows} zero-window advertisement(s)`, [
+          `history ${tcp.history}`,
+        ]);
     }
     const unreach = [...f.relatedIcmp].filter((t) => t.startsWith('3/') || t.startsWith('1/'));
     if (unreach.length && !(tcp && tcp.connState() === 'REJ'))
-      add(f, 'rst-refused', 'warning', `${fmt(f)}: refused with ICMP unreachable (${unreach.join(', ')}), ctstate RELATED`, unreach.map((t) => `ICMP type/code ${t} quoting this flow`));
+      add(
+        f,
+        'rst-refused',
+        'warning',
+        `${fmt(f)}: refused with ICMP unreachable (${unreach.join(', ')}), ctstate RELATED`,
+        unreach.map((t) => `ICMP type/code ${t} quoting this flow`),
+      );
     const invalid = f.ctstates['INVALID'] ?? 0;
     if (invalid > 0) {
       const reasons = tcp ? [...new Set(tcp.invalid)] : ['no tracked connection'];
-      add(f, 'invalid-packet', 'warning', `${fmt(f)}: ${invalid} packet(s) conntrack calls INVALID (${reasons.join('; ')})`, reasons);
+      add(
+        f,
+        'invalid-packet',
+        'warning',
+        `${fmt(f)}: ${invalid} packet(s) conntrack calls INVALID (${reasons.join('; ')})`,
+        reasons,
+      );
     }
-    if (f.martian) add(f, 'loopback-martian', 'error', `${fmt(f)}: loopback address on a non-loopback interface (CVE-2020-8558 exposure)`, [f.martian]);
+    if (f.martian)
+      add(
+        f,
+        'loopback-martian',
+        'error',
+        `${fmt(f)}: loopback address on a non-loopback interface (CVE-2020-8558 exposure)`,
+        [f.martian],
+      );
     if (f.reply && dnatOf(f) && f.reply.src === f.orig.src)
-      add(f, 'hairpin', 'info', `${fmt(f)}: hairpin — the service sent the client to itself (${f.reply.src})`, [`reply tuple source ${f.reply.src} equals the original source`]);
+      add(
+        f,
+        'hairpin',
+        'info',
+        `${fmt(f)}: hairpin — the service sent the client to itself (${f.reply.src})`,
+        [`reply tuple source ${f.reply.src} equals the original source`],
+      );
     if (f.proto === 17 && dnatOf(f) && f.pkts[0] >= 2 && f.pkts[1] === 0)
-      add(f, 'stale-udp-backend', 'warning', `${fmt(f)}: ${f.pkts[0]} datagrams DNATed to ${f.reply?.src ?? '?'}, no answer`, [
-        'conntrack keeps sending the flow to the same backend until the entry expires',
-      ]);
+      add(
+        f,
+        'stale-udp-backend',
+        'warning',
+        `${fmt(f)}: ${f.pkts[0]} datagrams DNATed to ${f.reply?.src ?? '?'}, no answer`,
+        ['conntrack keeps sending the flow to the same backend until the entry expires'],
+      );
   }
 
   // SNAT port reuse: two connections whose replies would carry the same tuple, or a rewritten port.
@@ -66,30 +127,53 @@ export function findFlowFindings(table: FlowTable, conns: CtConnection[], ctx: H
   }
   for (const [, l] of byReply) {
     if (l.length < 2) continue;
-    add(null, 'snat-port-reuse', 'warning', `${l.length} connections share the post-SNAT tuple ${l[0]!.reply!.dst}:${l[0]!.reply!.b}`, l.map((f) => fmt(f)), l);
+    add(
+      null,
+      'snat-port-reuse',
+      'warning',
+      `${l.length} connections share the post-SNAT tuple ${l[0]!.reply!.dst}:${l[0]!.reply!.b}`,
+      l.map((f) => fmt(f)),
+      l,
+    );
   }
 
   // conntrack insert race: losers of a clash appear as connections without a NEW event.
-  const noNew = conns.filter((c) => c.events.length > 0 && !c.events.some((e) => e.rec.type === 'NEW' || e.rec.type === null) && c.protonum === 17);
+  const noNew = conns.filter(
+    (c) =>
+      c.events.length > 0 &&
+      !c.events.some((e) => e.rec.type === 'NEW' || e.rec.type === null) &&
+      c.protonum === 17,
+  );
   const stats = counterDelta(ctx);
   if (noNew.length || (stats.clash_resolve ?? 0) > 0 || (stats.insert_failed ?? 0) > 0) {
-    const flows = noNew.map((c) => (c.flowId !== null ? table.flows[c.flowId - 1] : undefined)).filter((f): f is Flow => !!f);
+    const flows = noNew
+      .map((c) => (c.flowId !== null ? table.flows[c.flowId - 1] : undefined))
+      .filter((f): f is Flow => !!f);
     add(
       null,
       'conntrack-insert-race',
       (stats.insert_failed ?? 0) > 0 ? 'error' : 'warning',
       `UDP conntrack insert race: ${noNew.length} connection(s) without a NEW event, clash_resolve ${stats.clash_resolve ?? 0}, insert_failed ${stats.insert_failed ?? 0}`,
       [
-        ...noNew.slice(0, 20).map((c) => `conntrack id ${c.key}: first event ${c.events[0]!.rec.type} (line ${c.events[0]!.rec.line})`),
+        ...noNew
+          .slice(0, 20)
+          .map(
+            (c) =>
+              `conntrack id ${c.key}: first event ${c.events[0]!.rec.type} (line ${c.events[0]!.rec.line})`,
+          ),
         `conntrack -S: clash_resolve +${stats.clash_resolve ?? 0}, insert_failed +${stats.insert_failed ?? 0}`,
       ],
       flows,
     );
   }
   if ((stats.drop ?? 0) > 0 || (stats.early_drop ?? 0) > 0) {
-    add(null, 'conntrack-table-full', 'error', `conntrack dropped packets: drop ${stats.drop ?? 0}, early_drop ${stats.early_drop ?? 0}`, [
-      'conntrack -S counters (nf_conntrack: table full, dropping packet)',
-    ]);
+    add(
+      null,
+      'conntrack-table-full',
+      'error',
+      `conntrack dropped packets: drop ${stats.drop ?? 0}, early_drop ${stats.early_drop ?? 0}`,
+      ['conntrack -S counters (nf_conntrack: table full, dropping packet)'],
+    );
   }
   return out;
 }

@@ -84,7 +84,8 @@ export function fromTuple(l3: 4 | 6, proto: number, t: Tuple): DTuple {
     if (k && t.icmp_id !== undefined) return { l3, proto, src: t.src, dst: t.dst, a: t.icmp_id, b: k };
     return { l3, proto, src: t.src, dst: t.dst, a: `t${t.icmp_type ?? ''}`, b: `c${t.icmp_code ?? ''}` };
   }
-  if (PORT_PROTOS.has(proto)) return { l3, proto, src: t.src, dst: t.dst, a: t.sport ?? '', b: t.dport ?? '' };
+  if (PORT_PROTOS.has(proto))
+    return { l3, proto, src: t.src, dst: t.dst, a: t.sport ?? '', b: t.dport ?? '' };
   return { l3, proto, src: t.src, dst: t.dst, a: '', b: '' };
 }
 
@@ -176,6 +177,8 @@ function idleTimeout(f: Flow): number {
 /** The NAT-aware flow table. */
 export class FlowTable {
   readonly flows: Flow[] = [];
+  /** flows changed since the last takeDirty() (for live views during ingest) */
+  private dirty = new Set<Flow>();
   private readonly byKey = new Map<string, { flow: Flow; dir: 0 | 1 }>();
   private readonly ctByKey = new Map<string, Array<{ ct: CtConnection; dir: 0 | 1 }>>();
   private nextId = 1;
@@ -333,7 +336,11 @@ export class FlowTable {
     }
     if (!flow) {
       for (const { o, t } of tuples) {
-        const hit = this.ctFor(dkey(t), o.t, tuples.map((x) => dkey(x.t)));
+        const hit = this.ctFor(
+          dkey(t),
+          o.t,
+          tuples.map((x) => dkey(x.t)),
+        );
         if (hit) {
           flow = hit.ct.flowId !== null ? (this.flows[hit.ct.flowId - 1] ?? null) : null;
           if (!flow || !this.alive(flow, o, hit.dir)) {
@@ -364,7 +371,11 @@ export class FlowTable {
         }
       }
     }
-    if (!flow && first.o.tcpFlags !== null && (first.o.tcpFlags & (TCP.SYN | TCP.ACK)) === (TCP.SYN | TCP.ACK)) {
+    if (
+      !flow &&
+      first.o.tcpFlags !== null &&
+      (first.o.tcpFlags & (TCP.SYN | TCP.ACK)) === (TCP.SYN | TCP.ACK)
+    ) {
       // The handshake ties a SYN/ACK to its SYN whatever NAT did in between (ack = seq + 1): seen on
       // `lo`, a REDIRECT in nat OUTPUT shows the SYN after DNAT and the SYN/ACK after de-NAT.
       const k = `${first.t.dst}|${first.t.b}|${first.o.ack}`;
@@ -396,7 +407,12 @@ export class FlowTable {
       }
       flow = this.newFlow(first.o, orig);
       created = dir === 0;
-      if (created && first.o.tcpFlags !== null && (first.o.tcpFlags & (TCP.SYN | TCP.ACK)) === TCP.SYN && first.o.seq !== null)
+      if (
+        created &&
+        first.o.tcpFlags !== null &&
+        (first.o.tcpFlags & (TCP.SYN | TCP.ACK)) === TCP.SYN &&
+        first.o.seq !== null
+      )
         this.synWaiting.set(`${first.t.src}|${first.t.a}|${(first.o.seq + 1) >>> 0}`, flow);
     }
 
@@ -421,10 +437,16 @@ export class FlowTable {
       flow.relatedIcmp.add(`${first.o.icmpType}/${first.o.icmpCode}`);
     }
     for (const { o } of tuples) {
-      if (flow.martian === null && o.iface !== null && o.iface !== 'lo' && (isLoopbackIp(o.src) || isLoopbackIp(o.dst)))
+      if (
+        flow.martian === null &&
+        o.iface !== null &&
+        o.iface !== 'lo' &&
+        (isLoopbackIp(o.src) || isLoopbackIp(o.dst))
+      )
         flow.martian = `${o.src} → ${o.dst} on ${o.iface} (frame ${o.frame})`;
     }
 
+    this.dirty.add(flow);
     flow.pkts[dir]++;
     flow.bytes[dir] += first.o.ipLen ?? first.o.origLen;
     flow.nObs += j.obs.length;
@@ -444,6 +466,13 @@ export class FlowTable {
       flow.lastNsec = last.tsNsec;
     }
     return { flow, dir, related, created };
+  }
+
+  /** The flows changed since the last call. */
+  takeDirty(): Flow[] {
+    const out = [...this.dirty];
+    this.dirty = new Set();
+    return out;
   }
 
   /** Conntrack connections never matched by a captured packet become flows of their own. */

@@ -39,8 +39,23 @@ export interface StoredJourneyDetail {
   zw?: number;
 }
 
-const PROTO: Record<number, string> = { 6: 'tcp', 17: 'udp', 1: 'icmp', 58: 'icmpv6', 132: 'sctp', 136: 'udplite', 47: 'gre' };
-const FLAGS: Array<[number, string]> = [[1, 'FIN'], [2, 'SYN'], [4, 'RST'], [8, 'PSH'], [16, 'ACK'], [32, 'URG']];
+const PROTO: Record<number, string> = {
+  6: 'tcp',
+  17: 'udp',
+  1: 'icmp',
+  58: 'icmpv6',
+  132: 'sctp',
+  136: 'udplite',
+  47: 'gre',
+};
+const FLAGS: Array<[number, string]> = [
+  [1, 'FIN'],
+  [2, 'SYN'],
+  [4, 'RST'],
+  [8, 'PSH'],
+  [16, 'ACK'],
+  [32, 'URG'],
+];
 
 /** Builds the per-packet inference for a case's context. */
 export function packetInference(
@@ -50,13 +65,18 @@ export function packetInference(
   const routing: RoutingState | null = ctx.routes.length
     ? {
         routes: ctx.routes,
-        rules4: ctx.rules.some((r) => r.family !== 'ipv6') ? ctx.rules.filter((r) => r.family !== 'ipv6') : undefined,
-        rules6: ctx.rules.some((r) => r.family !== 'ipv4') ? ctx.rules.filter((r) => r.family !== 'ipv4') : undefined,
+        rules4: ctx.rules.some((r) => r.family !== 'ipv6')
+          ? ctx.rules.filter((r) => r.family !== 'ipv6')
+          : undefined,
+        rules6: ctx.rules.some((r) => r.family !== 'ipv4')
+          ? ctx.rules.filter((r) => r.family !== 'ipv4')
+          : undefined,
         links: ctx.links,
       }
     : null;
   const local = ctx.ifaces.flatMap((i) => i.addrs.map((a) => a.split('/')[0]!));
-  const addressOf = (iface: string): string | undefined => ctx.ifaces.find((i) => i.name === iface)?.addrs[0]?.split('/')[0];
+  const addressOf = (iface: string): string | undefined =>
+    ctx.ifaces.find((i) => i.name === iface)?.addrs[0]?.split('/')[0];
 
   return (p, d) => {
     const out: PacketJson = { ...p };
@@ -74,7 +94,9 @@ export function packetInference(
           : { dst: after.dst, src: first.src, iif: inObs?.iface ?? d.i ?? undefined };
       if (q.iif === undefined && d.k !== 'output' && d.k !== 'local') delete (q as { iif?: string }).iif;
       const r = routeLookup(routing, q);
-      const decision = ['local', 'forward', 'output', 'blackhole', 'unreachable', 'prohibit'].includes(r.decision)
+      const decision = ['local', 'forward', 'output', 'blackhole', 'unreachable', 'prohibit'].includes(
+        r.decision,
+      )
         ? (r.decision as RouteJson['decision'])
         : r.decision === 'broadcast' || r.decision === 'multicast'
           ? 'local'
@@ -88,7 +110,11 @@ export function packetInference(
         dev: r.dev,
         pref_src: r.prefsrc,
         matches_observed:
-          observedOut && r.dev && decision !== 'local' ? r.dev === observedOut : decision === 'local' && d.k === 'input' ? true : null,
+          observedOut && r.dev && decision !== 'local'
+            ? r.dev === observedOut
+            : decision === 'local' && d.k === 'input'
+              ? true
+              : null,
         source: 'ip-route',
       };
     }
@@ -115,8 +141,18 @@ export function packetInference(
         const pkt: SimPacket = {
           family: l3,
           kind,
-          iif: kind === 'local-input-loopback' ? 'lo' : kind === 'output' || kind === 'local-output-loopback' ? null : (inObs?.iface ?? d.i),
-          oif: kind === 'local-output-loopback' ? 'lo' : kind === 'input' || kind === 'local-input-loopback' ? null : (outObs?.iface ?? d.o),
+          iif:
+            kind === 'local-input-loopback'
+              ? 'lo'
+              : kind === 'output' || kind === 'local-output-loopback'
+                ? null
+                : (inObs?.iface ?? d.i),
+          oif:
+            kind === 'local-output-loopback'
+              ? 'lo'
+              : kind === 'input' || kind === 'local-input-loopback'
+                ? null
+                : (outObs?.iface ?? d.o),
           src: base.src,
           dst: base.dst,
           proto: d.p != null ? (PROTO[d.p] ?? String(d.p)) : undefined,
@@ -126,7 +162,10 @@ export function packetInference(
           tcpFlags: d.fl !== undefined ? FLAGS.filter(([b]) => d.fl! & b).map(([, n]) => n) : undefined,
           ctState: p.ctstate,
           ctDir: p.dir === 'orig' ? 'ORIGINAL' : 'REPLY',
-          ctStatus: p.ctstate === 'NEW' && d.f ? [] : ['CONFIRMED', ...(p.dir === 'reply' || nat?.replySeen ? ['SEEN_REPLY'] : [])],
+          ctStatus:
+            p.ctstate === 'NEW' && d.f
+              ? []
+              : ['CONFIRMED', ...(p.dir === 'reply' || nat?.replySeen ? ['SEEN_REPLY'] : [])],
           // the looped-back half skips nat: both manips were settled in OUTPUT/POSTROUTING
           isFirstPacketOfConnection: d.f === 1 && kind !== 'local-input-loopback',
           localAddresses: local.length ? local : undefined,
@@ -151,11 +190,13 @@ export function packetInference(
       const nf: NetfilterJson = { ...d.nf };
       if (inferred) {
         const tv = nf.verdict === 'DROP' && inferred.verdict === 'REJECT' ? 'REJECT' : nf.verdict;
-        nf.agrees_with_trace = JSON.stringify(inferred.chains) === JSON.stringify(nf.chains) && inferred.verdict === tv;
+        nf.agrees_with_trace =
+          JSON.stringify(inferred.chains) === JSON.stringify(nf.chains) && inferred.verdict === tv;
       }
       out.netfilter = nf;
     } else if (inferred) out.netfilter = inferred;
-    else out.netfilter = { hooks: d.h as NetfilterJson['hooks'], source: 'inferred', verdict: null, rule: null };
+    else
+      out.netfilter = { hooks: d.h as NetfilterJson['hooks'], source: 'inferred', verdict: null, rule: null };
     return out;
   };
 }

@@ -18,7 +18,9 @@ export interface PathGuess {
 }
 
 function isLoopback(o: Observation): boolean {
-  return o.iface === 'lo' || (o.src !== null && (o.src.startsWith('127.') || o.src === '::1') && o.iface === null);
+  return (
+    o.iface === 'lo' || (o.src !== null && (o.src.startsWith('127.') || o.src === '::1') && o.iface === null)
+  );
 }
 
 /** Hooks from where the packet was seen: in and out → forwarded; only out → local output; only in → local input. */
@@ -38,9 +40,15 @@ export function guessPath(j: Journey, ctx: HostContext, traces: TraceRef[] = [])
     };
   }
   if (ins.length && outs.length) {
-    return { kind: 'forward', hooks: ['PREROUTING', 'FORWARD', 'POSTROUTING'], iif: ins[0]!.iface, oif: outs[outs.length - 1]!.iface };
+    return {
+      kind: 'forward',
+      hooks: ['PREROUTING', 'FORWARD', 'POSTROUTING'],
+      iif: ins[0]!.iface,
+      oif: outs[outs.length - 1]!.iface,
+    };
   }
-  if (outs.length) return { kind: 'output', hooks: ['OUTPUT', 'POSTROUTING'], iif: null, oif: outs[0]!.iface };
+  if (outs.length)
+    return { kind: 'output', hooks: ['OUTPUT', 'POSTROUTING'], iif: null, oif: outs[0]!.iface };
   if (ins.length) {
     const dst = first.dst;
     // Delivered locally when the destination is ours; an arriving packet that is not ours and never
@@ -54,7 +62,8 @@ export function guessPath(j: Journey, ctx: HostContext, traces: TraceRef[] = [])
 
 function fromTrace(traces: TraceRef[]): PathGuess | null {
   if (!traces.length) return null;
-  if (traces.length === 2) return { kind: 'local', hooks: ['OUTPUT', 'POSTROUTING', 'PREROUTING', 'INPUT'], iif: 'lo', oif: 'lo' };
+  if (traces.length === 2)
+    return { kind: 'local', hooks: ['OUTPUT', 'POSTROUTING', 'PREROUTING', 'INPUT'], iif: 'lo', oif: 'lo' };
   const t = traces[0]!.t;
   const hooks: Hook[] = [];
   for (const c of t.path) {
@@ -91,14 +100,29 @@ export function natSteps(j: Journey, path: PathGuess): NatStepJson[] {
   // ICMP echo ids live in `a` for both changes; an id change is a source manip (SNAT of the id).
   if (dstChanged && !(a.b === 'q' || a.b === 'r')) {
     const mid = { ...a, dst: b.dst, b: b.b };
-    steps.push({ hook: path.kind === 'output' || path.kind === 'local' ? 'OUTPUT' : 'PREROUTING', kind: 'DNAT', from, to: toTuple(mid) });
+    steps.push({
+      hook: path.kind === 'output' || path.kind === 'local' ? 'OUTPUT' : 'PREROUTING',
+      kind: 'DNAT',
+      from,
+      to: toTuple(mid),
+    });
   } else if (a.dst !== b.dst) {
     const mid = { ...a, dst: b.dst };
-    steps.push({ hook: path.kind === 'output' ? 'OUTPUT' : 'PREROUTING', kind: 'DNAT', from, to: toTuple(mid) });
+    steps.push({
+      hook: path.kind === 'output' ? 'OUTPUT' : 'PREROUTING',
+      kind: 'DNAT',
+      from,
+      to: toTuple(mid),
+    });
   }
   if (srcChanged) {
     const before = steps.length ? steps[steps.length - 1]!.to : from;
-    steps.push({ hook: path.kind === 'input' ? 'INPUT' : 'POSTROUTING', kind: 'SNAT', from: before, to: toTuple(b) });
+    steps.push({
+      hook: path.kind === 'input' ? 'INPUT' : 'POSTROUTING',
+      kind: 'SNAT',
+      from: before,
+      to: toTuple(b),
+    });
   }
   return steps;
 }

@@ -12,11 +12,19 @@ export interface TraceRef {
 }
 
 const TCP_NAMES: Array<[number, string]> = [
-  [1, 'FIN'], [2, 'SYN'], [4, 'RST'], [8, 'PSH'], [16, 'ACK'], [32, 'URG'],
+  [1, 'FIN'],
+  [2, 'SYN'],
+  [4, 'RST'],
+  [8, 'PSH'],
+  [16, 'ACK'],
+  [32, 'URG'],
 ];
 
 function flagSet(flags: number): string {
-  return TCP_NAMES.filter(([b]) => flags & b).map(([, n]) => n).sort().join(',');
+  return TCP_NAMES.filter(([b]) => flags & b)
+    .map(([, n]) => n)
+    .sort()
+    .join(',');
 }
 
 function compatible(t: TraceTraversal, o: Observation): boolean {
@@ -28,7 +36,11 @@ function compatible(t: TraceTraversal, o: Observation): boolean {
   if (h.src !== o.src && h.dst !== o.dst) return false;
   if (h.sport !== undefined && o.sport !== null && h.sport !== o.sport && h.dport !== o.dport) return false;
   if (h.tcpflags && o.tcpFlags !== null) {
-    const want = [...h.tcpflags].map((f) => f.toUpperCase()).filter((f) => f !== 'ECE' && f !== 'CWR').sort().join(',');
+    const want = [...h.tcpflags]
+      .map((f) => f.toUpperCase())
+      .filter((f) => f !== 'ECE' && f !== 'CWR')
+      .sort()
+      .join(',');
     if (want !== flagSet(o.tcpFlags)) return false;
   }
   if (t.seenAt !== undefined && Math.abs(t.seenAt - o.t) > 2) return false;

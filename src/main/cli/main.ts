@@ -12,7 +12,9 @@ import { openCase } from '../store/db';
 import { renderReport } from '../report/render';
 import type { ReportFormat } from '../../shared/api';
 import { TOOL_VERSION } from '../version';
-import { listInputs } from '../store/queries';
+import { allFlows, listInputs } from '../store/queries';
+import { exportPcapng } from '../report/export-pcap';
+import { flowsMatching } from '../server/engine';
 
 const USAGE = `pathlens ${TOOL_VERSION} — what the kernel did with every packet: conntrack, NAT, routes, Netfilter
 
@@ -20,6 +22,8 @@ usage:
   pathlens ingest INPUT... [--db CASE.sqlite] [--kind KIND=PATH]... [--quiet]
   pathlens report (INPUT... | --db CASE.sqlite) [--format json|html|csv|md] [--out FILE]
                   [--flow ID]... [--packets]
+  pathlens export-pcap (INPUT... | --db CASE.sqlite) --out FILE.pcapng [--flow ID]... [--filter EXPR]
+                  (the selected flows' packets from their original captures, for Wireshark)
   pathlens serve  (INPUT... | --db CASE.sqlite) [--host 127.0.0.1] [--port N]
   pathlens open   [INPUT... | CASE.sqlite]
   pathlens --help | --version
@@ -42,6 +46,7 @@ interface Args {
   packets: boolean;
   host: string;
   port: number;
+  filter: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -57,10 +62,12 @@ function parseArgs(argv: string[]): Args {
     packets: false,
     host: '127.0.0.1',
     port: 0,
+    filter: null,
   };
   const need = (i: number, flag: string): string => {
     const v = argv[i];
-    if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`${flag} needs a value`);
+    if (v === undefined || (v.startsWith('--') && v.length > 2))
+      throw new UsageError(`${flag} needs a value`);
     return v;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -77,7 +84,8 @@ function parseArgs(argv: string[]): Args {
         const v = need(++i, x);
         const eq = v.indexOf('=');
         const k = v.slice(0, eq) as Kind;
-        if (eq < 1 || !(KINDS as readonly string[]).includes(k)) throw new UsageError(`--kind wants KIND=PATH with KIND one of ${KINDS.join(', ')}`);
+        if (eq < 1 || !(KINDS as readonly string[]).includes(k))
+          throw new UsageError(`--kind wants KIND=PATH with KIND one of ${KINDS.join(', ')}`);
         a.kinds[resolve(v.slice(eq + 1))] = k;
         a.kinds[v.slice(eq + 1)] = k;
         break;
@@ -88,7 +96,8 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--format': {
         const v = need(++i, x);
-        if (!['json', 'html', 'csv', 'md'].includes(v)) throw new UsageError('--format is one of json, html, csv, md');
+        if (!['json', 'html', 'csv', 'md'].includes(v))
+          throw new UsageError('--format is one of json, html, csv, md');
         a.format = v as ReportFormat;
         break;
       }
@@ -98,6 +107,9 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--flow':
         a.flows.push(need(++i, x));
+        break;
+      case '--filter':
+        a.filter = need(++i, x);
         break;
       case '--packets':
         a.packets = true;
@@ -158,17 +170,26 @@ async function printSummary(r: IngestResult, quiet: boolean, toStderr: boolean):
       const where = w.line !== undefined ? `:${w.line}` : w.offset !== undefined ? `@${w.offset}` : '';
       console.error(`${i.path}${where}: warning: ${w.message}`);
     }
-    if (i.warnings.length > shown.length) console.error(`${i.path}: … ${i.warnings.length - shown.length} more warnings (see the case file's warnings table)`);
+    if (i.warnings.length > shown.length)
+      console.error(
+        `${i.path}: … ${i.warnings.length - shown.length} more warnings (see the case file's warnings table)`,
+      );
   }
   const rate = r.seconds > 0 ? Math.round(r.packets / r.seconds) : 0;
   say(
     `${r.dbPath}: ${inputs.length} input(s), ${r.packets} packets, ${r.flows} flows in ${r.seconds.toFixed(2)} s (${rate} records/s)${r.cancelled ? ', cancelled' : ''}`,
   );
-  if (!quiet) for (const i of inputs) say(`  ${i.kind.padEnd(17)} ${String(i.records).padStart(9)}  ${i.path}`);
+  if (!quiet)
+    for (const i of inputs) say(`  ${i.kind.padEnd(17)} ${String(i.records).padStart(9)}  ${i.path}`);
   return usable;
 }
 
-async function doIngest(a: Args, dbPath: string, quiet: boolean, forReport = false): Promise<{ result: IngestResult; usable: number }> {
+async function doIngest(
+  a: Args,
+  dbPath: string,
+  quiet: boolean,
+  forReport = false,
+): Promise<{ result: IngestResult; usable: number }> {
   for (const p of a.inputs) if (!existsSync(p)) throw new UsageError(`${p}: no such file or directory`);
   const job = startIngest({ dbPath, inputs: a.inputs, kinds: a.kinds }, progressBar(quiet));
   const onSig = (): void => job.cancel();
@@ -204,7 +225,9 @@ export async function main(argv: string[]): Promise<number> {
         const { usable } = await doIngest(a, a.db ?? defaultCasePath(a.inputs), a.quiet);
         return usable > 0 ? 0 : 1;
       }
-      case 'report': {
+      case 'report':
+      case 'export-pcap': {
+        if (a.cmd === 'export-pcap' && !a.out) throw new UsageError('export-pcap needs --out FILE.pcapng');
         let dbPath = a.db;
         let tmp: string | null = null;
         if (a.inputs.length) {
@@ -217,6 +240,19 @@ export async function main(argv: string[]): Promise<number> {
         try {
           const db = await openCase(dbPath!);
           try {
+            if (a.cmd === 'export-pcap') {
+              let ids = a.flows;
+              if (a.filter)
+                ids = (await flowsMatching(db, a.filter)).filter(
+                  (id) => !a.flows.length || a.flows.includes(id),
+                );
+              if (!ids.length && !a.filter) ids = (await allFlows(db)).map((f) => f.id);
+              const r = await exportPcapng(db, ids, a.out!);
+              console.error(
+                `${a.out}: ${r.packets} packets of ${ids.length} flow(s), ${r.interfaces} interface(s)`,
+              );
+              return 0;
+            }
             const doc = await renderReport(db, a.format, { flows: a.flows, packets: a.packets });
             if (a.out) writeFileSync(a.out, doc.content);
             else process.stdout.write(doc.content.endsWith('\n') ? doc.content : doc.content + '\n');

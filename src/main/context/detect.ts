@@ -105,7 +105,11 @@ function detectJsonKind(t: string): Kind | null {
   if (/^\[\s*\]\s*$/.test(t)) return null;
   if (/"ifname"\s*:/.test(firstObj) && /"ifindex"\s*:/.test(firstObj)) return 'ip-addr';
   if (/"priority"\s*:/.test(firstObj) && /"(?:table|action|src)"\s*:/.test(firstObj)) return 'ip-rule';
-  if (/"dst"\s*:/.test(firstObj) && !/"lladdr"\s*:|"state"\s*:\s*\[/.test(firstObj) && /"(?:dev|type|gateway|nexthops|table|protocol)"\s*:/.test(firstObj))
+  if (
+    /"dst"\s*:/.test(firstObj) &&
+    !/"lladdr"\s*:|"state"\s*:\s*\[/.test(firstObj) &&
+    /"(?:dev|type|gateway|nexthops|table|protocol)"\s*:/.test(firstObj)
+  )
     return 'ip-route';
   return null;
 }

@@ -22,24 +22,60 @@ export interface ContextReadResult {
 let ctRowId = 1;
 
 async function writeWarnings(db: Db, input: number, warnings: TextWarning[]): Promise<void> {
-  for (const w of warnings) await db.run('INSERT INTO warnings (input_id, line, message) VALUES (?,?,?)', [input, w.line, w.message]);
+  for (const w of warnings)
+    await db.run('INSERT INTO warnings (input_id, line, message) VALUES (?,?,?)', [input, w.line, w.message]);
 }
 
 /** Parses one text input of a known kind, stores its records, and adds them to the context. */
-export async function readContextFile(db: Db, input: number, kind: Kind, text: string, ctx: HostContext): Promise<ContextReadResult> {
+export async function readContextFile(
+  db: Db,
+  input: number,
+  kind: Kind,
+  text: string,
+  ctx: HostContext,
+): Promise<ContextReadResult> {
   switch (kind) {
     case 'conntrack-events':
     case 'conntrack-table': {
       const r = parseConntrack(text);
       const w = new BatchInserter(db, 'ct_events', [
-        'id', 'input_id', 'line', 'ts', 'type', 'l3', 'proto', 'state', 'timeout', 'ct_id', 'orig', 'reply', 'status', 'mark', 'zone', 'raw',
+        'id',
+        'input_id',
+        'line',
+        'ts',
+        'type',
+        'l3',
+        'proto',
+        'state',
+        'timeout',
+        'ct_id',
+        'orig',
+        'reply',
+        'status',
+        'mark',
+        'zone',
+        'raw',
       ]);
       for (const rec of r.records) {
         if (rec.kind !== 'flow') continue;
         const rowId = ctRowId++;
         const p = w.add([
-          rowId, input, rec.line, rec.ts, rec.type ?? 'SNAPSHOT', rec.l3, rec.proto, rec.state, rec.timeout, rec.id,
-          JSON.stringify(rec.orig), JSON.stringify(rec.reply), rec.status.join(','), rec.mark, rec.zone, JSON.stringify(rec),
+          rowId,
+          input,
+          rec.line,
+          rec.ts,
+          rec.type ?? 'SNAPSHOT',
+          rec.l3,
+          rec.proto,
+          rec.state,
+          rec.timeout,
+          rec.id,
+          JSON.stringify(rec.orig),
+          JSON.stringify(rec.reply),
+          rec.status.join(','),
+          rec.mark,
+          rec.zone,
+          JSON.stringify(rec),
         ]);
         if (p) await p;
         ctx.ctEvents.push({ rec, input, rowId });
@@ -55,13 +91,25 @@ export async function readContextFile(db: Db, input: number, kind: Kind, text: s
         const totals: Record<string, number> = {};
         for (const cpu of sec.cpus) {
           for (const [name, value] of Object.entries(cpu.counters)) {
-            await db.run('INSERT INTO ct_stats (input_id, section, cpu, name, value) VALUES (?,?,?,?,?)', [input, sec.label, cpu.cpu, name, value]);
+            await db.run('INSERT INTO ct_stats (input_id, section, cpu, name, value) VALUES (?,?,?,?,?)', [
+              input,
+              sec.label,
+              cpu.cpu,
+              name,
+              value,
+            ]);
             totals[name] = (totals[name] ?? 0) + value;
             n++;
           }
         }
         if (sec.count !== null) {
-          await db.run('INSERT INTO ct_stats (input_id, section, cpu, name, value) VALUES (?,?,?,?,?)', [input, sec.label, null, 'count', sec.count]);
+          await db.run('INSERT INTO ct_stats (input_id, section, cpu, name, value) VALUES (?,?,?,?,?)', [
+            input,
+            sec.label,
+            null,
+            'count',
+            sec.count,
+          ]);
           totals.count = sec.count;
           n++;
         }
@@ -74,16 +122,38 @@ export async function readContextFile(db: Db, input: number, kind: Kind, text: s
       const r = parseIptablesSave(text);
       for (const t of r.ruleset.tables) {
         for (const c of t.chains) {
-          await db.run('INSERT INTO ruleset_chains (input_id, family, tbl, chain, hook, priority, policy, packets, bytes) VALUES (?,?,?,?,?,?,?,?,?)', [
-            input, c.family, t.name, c.name, c.builtin ? c.name : null, null, c.policy, c.counters?.packets ?? null, c.counters?.bytes ?? null,
-          ]);
+          await db.run(
+            'INSERT INTO ruleset_chains (input_id, family, tbl, chain, hook, priority, policy, packets, bytes) VALUES (?,?,?,?,?,?,?,?,?)',
+            [
+              input,
+              c.family,
+              t.name,
+              c.name,
+              c.builtin ? c.name : null,
+              null,
+              c.policy,
+              c.counters?.packets ?? null,
+              c.counters?.bytes ?? null,
+            ],
+          );
         }
       }
       for (const rule of r.records) {
-        await db.run('INSERT INTO ruleset_rules (input_id, line, family, tbl, chain, idx, text, packets, bytes, target) VALUES (?,?,?,?,?,?,?,?,?,?)', [
-          input, rule.line, rule.family, rule.table, rule.chain, rule.index, rule.text, rule.counters?.packets ?? null,
-          rule.counters?.bytes ?? null, rule.target.kind,
-        ]);
+        await db.run(
+          'INSERT INTO ruleset_rules (input_id, line, family, tbl, chain, idx, text, packets, bytes, target) VALUES (?,?,?,?,?,?,?,?,?,?)',
+          [
+            input,
+            rule.line,
+            rule.family,
+            rule.table,
+            rule.chain,
+            rule.index,
+            rule.text,
+            rule.counters?.packets ?? null,
+            rule.counters?.bytes ?? null,
+            rule.target.kind,
+          ],
+        );
       }
       if (r.ruleset.tables.length) {
         const fam = r.ruleset.family;
@@ -97,9 +167,21 @@ export async function readContextFile(db: Db, input: number, kind: Kind, text: s
     case 'nft-ruleset': {
       const r = parseNft(text);
       for (const rule of r.records) {
-        await db.run('INSERT INTO ruleset_rules (input_id, line, family, tbl, chain, idx, text, packets, bytes, target) VALUES (?,?,?,?,?,?,?,?,?,?)', [
-          input, rule.line, rule.family, rule.table, rule.chain, rule.index, rule.text, rule.counters?.packets ?? null, rule.counters?.bytes ?? null, rule.verdict.kind,
-        ]);
+        await db.run(
+          'INSERT INTO ruleset_rules (input_id, line, family, tbl, chain, idx, text, packets, bytes, target) VALUES (?,?,?,?,?,?,?,?,?,?)',
+          [
+            input,
+            rule.line,
+            rule.family,
+            rule.table,
+            rule.chain,
+            rule.index,
+            rule.text,
+            rule.counters?.packets ?? null,
+            rule.counters?.bytes ?? null,
+            rule.verdict.kind,
+          ],
+        );
       }
       ctx.nft.push(r.ruleset);
       await writeWarnings(db, input, r.warnings);
@@ -109,9 +191,10 @@ export async function readContextFile(db: Db, input: number, kind: Kind, text: s
       const r = parseIpAddr(text);
       for (const l of r.records) {
         const addrs = l.addrs.map((a) => `${a.local}/${a.prefixlen}`);
-        await db.run('INSERT INTO host_interfaces (input_id, ifindex, name, mac, mtu, flags, addrs) VALUES (?,?,?,?,?,?,?)', [
-          input, l.ifindex, l.ifname, l.mac, l.mtu, l.flags.join(','), JSON.stringify(addrs),
-        ]);
+        await db.run(
+          'INSERT INTO host_interfaces (input_id, ifindex, name, mac, mtu, flags, addrs) VALUES (?,?,?,?,?,?,?)',
+          [input, l.ifindex, l.ifname, l.mac, l.mtu, l.flags.join(','), JSON.stringify(addrs)],
+        );
         const prev = ctx.ifaces.find((i) => i.name === l.ifname);
         if (prev) {
           for (const a of addrs) if (!prev.addrs.includes(a)) prev.addrs.push(a);
@@ -126,12 +209,46 @@ export async function readContextFile(db: Db, input: number, kind: Kind, text: s
     }
     case 'ip-route': {
       const r = parseIpRoute(text);
-      const w = new BatchInserter(db, 'routes', ['input_id', 'line', 'family', 'tbl', 'type', 'dst', 'gateway', 'dev', 'prefsrc', 'metric', 'raw']);
+      const w = new BatchInserter(db, 'routes', [
+        'input_id',
+        'line',
+        'family',
+        'tbl',
+        'type',
+        'dst',
+        'gateway',
+        'dev',
+        'prefsrc',
+        'metric',
+        'raw',
+      ]);
       for (const rt of r.records) {
-        const p = w.add([input, rt.line, rt.family, rt.table, rt.type, rt.dst, rt.gateway, rt.dev, rt.prefsrc, rt.metric, JSON.stringify(rt)]);
+        const p = w.add([
+          input,
+          rt.line,
+          rt.family,
+          rt.table,
+          rt.type,
+          rt.dst,
+          rt.gateway,
+          rt.dev,
+          rt.prefsrc,
+          rt.metric,
+          JSON.stringify(rt),
+        ]);
         if (p) await p;
         // the same route from a JSON and a text dump of one table is one route
-        if (!ctx.routes.some((x) => x.table === rt.table && x.dst === rt.dst && x.type === rt.type && x.dev === rt.dev && x.metric === rt.metric && x.gateway === rt.gateway))
+        if (
+          !ctx.routes.some(
+            (x) =>
+              x.table === rt.table &&
+              x.dst === rt.dst &&
+              x.type === rt.type &&
+              x.dev === rt.dev &&
+              x.metric === rt.metric &&
+              x.gateway === rt.gateway,
+          )
+        )
           ctx.routes.push(rt);
       }
       await w.flush();
@@ -141,15 +258,25 @@ export async function readContextFile(db: Db, input: number, kind: Kind, text: s
     case 'ip-rule': {
       const r = parseIpRule(text);
       for (const rule of r.records) {
-        await db.run('INSERT INTO rules (input_id, line, family, priority, raw) VALUES (?,?,?,?,?)', [input, rule.line, rule.family, rule.priority, JSON.stringify(rule)]);
-        if (!ctx.rules.some((x) => JSON.stringify({ ...x, line: 0 }) === JSON.stringify({ ...rule, line: 0 }))) ctx.rules.push(rule);
+        await db.run('INSERT INTO rules (input_id, line, family, priority, raw) VALUES (?,?,?,?,?)', [
+          input,
+          rule.line,
+          rule.family,
+          rule.priority,
+          JSON.stringify(rule),
+        ]);
+        if (
+          !ctx.rules.some((x) => JSON.stringify({ ...x, line: 0 }) === JSON.stringify({ ...rule, line: 0 }))
+        )
+          ctx.rules.push(rule);
       }
       await writeWarnings(db, input, r.warnings);
       return { records: r.records.length, warnings: r.warnings.length };
     }
     case 'sysctl': {
       const r = parseSysctl(text);
-      for (const e of r.records) await db.run('INSERT INTO sysctls (input_id, key, value) VALUES (?,?,?)', [input, e.key, e.value]);
+      for (const e of r.records)
+        await db.run('INSERT INTO sysctls (input_id, key, value) VALUES (?,?,?)', [input, e.key, e.value]);
       for (const [k, v] of Object.entries(r.values)) ctx.sysctls.set(k, v);
       await writeWarnings(db, input, r.warnings);
       return { records: r.records.length, warnings: r.warnings.length };
@@ -161,7 +288,21 @@ export async function readContextFile(db: Db, input: number, kind: Kind, text: s
         const h = t.headerFirst;
         const res = await db.run(
           'INSERT INTO trace_packets (input_id, line, trace_id, seen_at, kind, src, dst, proto, sport, dport, ip_id, verdict, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
-          [input, t.firstLine, t.traceId, t.seenAt ?? null, t.kind, h.src ?? null, h.dst ?? null, h.proto ?? null, h.sport ?? null, h.dport ?? null, h.ipid ?? null, t.verdict, JSON.stringify(t)],
+          [
+            input,
+            t.firstLine,
+            t.traceId,
+            t.seenAt ?? null,
+            t.kind,
+            h.src ?? null,
+            h.dst ?? null,
+            h.proto ?? null,
+            h.sport ?? null,
+            h.dport ?? null,
+            h.ipid ?? null,
+            t.verdict,
+            JSON.stringify(t),
+          ],
         );
         list.push({ t, rowId: res.lastID });
       }

@@ -1,17 +1,49 @@
 // Writes the finished flow table, conntrack joins and findings into the case file.
 import type { ConntrackEventJson, FindingJson } from '../../shared/report';
 import type { CtConnection } from '../analysis/conntrack-join';
-import type { FlowTable } from '../analysis/flow-table';
+import type { Flow, FlowTable } from '../analysis/flow-table';
 import { dnatOf, protoName, snatOf, toTuple } from '../analysis/flow-table';
 import type { Db } from '../store/db';
 import { BatchInserter } from '../store/writer';
 import { nsText } from './pipeline';
 
 const FLOW_COLUMNS = [
-  'id', 'l3', 'proto', 'proto_name', 'orig_src', 'orig_dst', 'orig_sport', 'orig_dport', 'reply_src', 'reply_dst',
-  'reply_sport', 'reply_dport', 'icmp_type', 'icmp_code', 'icmp_id', 'icmp_reply_id', 'snat', 'dnat', 'nat_evidence',
-  'nat_rules', 'first_ns', 'last_ns', 'pkts_orig', 'pkts_reply', 'bytes_orig', 'bytes_reply', 'n_obs', 'interfaces',
-  'tcp_state', 'conn_state', 'history', 'ct_state', 'ct_ids', 'findings', 'outer_id', 'detail',
+  'id',
+  'l3',
+  'proto',
+  'proto_name',
+  'orig_src',
+  'orig_dst',
+  'orig_sport',
+  'orig_dport',
+  'reply_src',
+  'reply_dst',
+  'reply_sport',
+  'reply_dport',
+  'icmp_type',
+  'icmp_code',
+  'icmp_id',
+  'icmp_reply_id',
+  'snat',
+  'dnat',
+  'nat_evidence',
+  'nat_rules',
+  'first_ns',
+  'last_ns',
+  'pkts_orig',
+  'pkts_reply',
+  'bytes_orig',
+  'bytes_reply',
+  'n_obs',
+  'interfaces',
+  'tcp_state',
+  'conn_state',
+  'history',
+  'ct_state',
+  'ct_ids',
+  'findings',
+  'outer_id',
+  'detail',
 ] as const;
 
 /** The report's view of one conntrack event. */
@@ -29,10 +61,15 @@ export function ctEventJson(c: CtConnection['events'][number]): ConntrackEventJs
   };
 }
 
-/** Writes every flow (and the ct_events → flow join). */
-export async function writeFlows(db: Db, table: FlowTable, conns: CtConnection[]): Promise<void> {
-  const w = new BatchInserter(db, 'flows', FLOW_COLUMNS);
-  for (const f of table.flows) {
+/** Writes flows (all, or those given; a flow written before is replaced) and the ct_events → flow join. */
+export async function writeFlows(
+  db: Db,
+  table: FlowTable,
+  conns: CtConnection[],
+  only?: Flow[],
+): Promise<void> {
+  const w = new BatchInserter(db, 'flows', FLOW_COLUMNS, 1000, 'INSERT OR REPLACE');
+  for (const f of only ?? table.flows) {
     const o = toTuple(f.orig);
     const r = f.reply ? toTuple(f.reply) : null;
     const tcp = f.tcp;
@@ -40,28 +77,67 @@ export async function writeFlows(db: Db, table: FlowTable, conns: CtConnection[]
     const lastCt = ctEvents.filter((e) => e.state).at(-1);
     const detail = {
       transitions: tcp ? tcp.transitions : [],
-      conntrack: f.ct.length ? { ids: [...new Set(f.ct.map((c) => c.id).filter((x): x is number => x !== null))], events: ctEvents } : null,
+      conntrack: f.ct.length
+        ? {
+            ids: [...new Set(f.ct.map((c) => c.id).filter((x): x is number => x !== null))],
+            events: ctEvents,
+          }
+        : null,
       ctstates: f.ctstates,
       retransmissions: tcp?.retransmissions ?? 0,
       related: [...f.relatedIcmp],
     };
     const p = w.add([
-      f.id, f.l3, f.proto, protoName(f.proto), o.src, o.dst, o.sport ?? null, o.dport ?? null, r?.src ?? null, r?.dst ?? null,
-      r?.sport ?? null, r?.dport ?? null, o.icmp_type ?? null, o.icmp_code ?? null, o.icmp_id ?? null, r?.icmp_id ?? null,
-      snatOf(f) ? 1 : 0, dnatOf(f) ? 1 : 0, JSON.stringify([...f.natEvidence].sort()), JSON.stringify([...f.natRules]),
-      nsText(f.firstSec, f.firstNsec), nsText(f.lastSec, f.lastNsec), f.pkts[0], f.pkts[1], f.bytes[0], f.bytes[1], f.nObs,
-      [...f.ifaces].join(','), tcp ? tcp.stateName : null, tcp ? tcp.connState() : null, tcp ? tcp.history : null,
-      lastCt?.state ?? null, f.ct.map((c) => c.key).join(','), [...f.findings].join(','), f.outerId, JSON.stringify(detail),
+      f.id,
+      f.l3,
+      f.proto,
+      protoName(f.proto),
+      o.src,
+      o.dst,
+      o.sport ?? null,
+      o.dport ?? null,
+      r?.src ?? null,
+      r?.dst ?? null,
+      r?.sport ?? null,
+      r?.dport ?? null,
+      o.icmp_type ?? null,
+      o.icmp_code ?? null,
+      o.icmp_id ?? null,
+      r?.icmp_id ?? null,
+      snatOf(f) ? 1 : 0,
+      dnatOf(f) ? 1 : 0,
+      JSON.stringify([...f.natEvidence].sort()),
+      JSON.stringify([...f.natRules]),
+      nsText(f.firstSec, f.firstNsec),
+      nsText(f.lastSec, f.lastNsec),
+      f.pkts[0],
+      f.pkts[1],
+      f.bytes[0],
+      f.bytes[1],
+      f.nObs,
+      [...f.ifaces].join(','),
+      tcp ? tcp.stateName : null,
+      tcp ? tcp.connState() : null,
+      tcp ? tcp.history : null,
+      lastCt?.state ?? null,
+      f.ct.map((c) => c.key).join(','),
+      [...f.findings].join(','),
+      f.outerId,
+      JSON.stringify(detail),
     ]);
     if (p) await p;
   }
   await w.flush();
+  if (only) return;
   for (const c of conns) {
     if (c.flowId === null) continue;
     const ids = c.events.map((e) => e.rowId);
     for (let i = 0; i < ids.length; i += 500) {
       const part = ids.slice(i, i + 500);
-      await db.run(`UPDATE ct_events SET flow_id = ? WHERE id IN (${part.map(() => '?').join(',')})`, [c.flowId, ...part]);
+      await db.run(`UPDATE ct_events SET flow_id = ? WHERE id IN (${part.map(() => '?').join(',')})`, [
+        c.flowId,
+        ...part,
+      ]);
     }
   }
 }
@@ -70,7 +146,12 @@ export async function writeFlows(db: Db, table: FlowTable, conns: CtConnection[]
 export async function writeFindings(db: Db, findings: FindingJson[]): Promise<void> {
   for (const f of findings) {
     await db.run('INSERT INTO findings (kind, severity, summary, ts, flows, evidence) VALUES (?,?,?,?,?,?)', [
-      f.kind, f.severity, f.summary, f.ts ?? null, JSON.stringify(f.flows), JSON.stringify(f.evidence ?? []),
+      f.kind,
+      f.severity,
+      f.summary,
+      f.ts ?? null,
+      JSON.stringify(f.flows),
+      JSON.stringify(f.evidence ?? []),
     ]);
   }
 }

@@ -44,7 +44,8 @@ export async function extractTarGz(path: string, dest: string): Promise<string[]
   mkdirSync(dest, { recursive: true });
   const files: string[] = [];
   let buf: Buffer = Buffer.alloc(0);
-  let current: { remaining: number; pad: number; out: ReturnType<typeof createWriteStream> | null } | null = null;
+  let current: { remaining: number; pad: number; out: ReturnType<typeof createWriteStream> | null } | null =
+    null;
   let longName: string | null = null;
   let paxPath: string | null = null;
   let collecting: { kind: 'L' | 'x'; remaining: number; pad: number; chunks: Buffer[] } | null = null;
@@ -133,10 +134,21 @@ export async function expandInputs(paths: string[], extractRoot: string): Promis
       if (/\.(tar\.gz|tgz)$/i.test(f) && isGzip(f)) {
         const dest = join(extractRoot, basename(f).replace(/\.(tar\.gz|tgz)$/i, ''));
         const members = existsSync(dest) ? [] : await extractTarGz(f, dest);
-        const listed = members.length ? members : (() => { const l: string[] = []; walk(dest, l); return l; })();
+        const listed = members.length
+          ? members
+          : (() => {
+              const l: string[] = [];
+              walk(dest, l);
+              return l;
+            })();
         for (const m of listed) {
           const mst = statSync(m);
-          out.push({ display: `${f}!${m.slice(dest.length + 1)}`, path: m, size: mst.size, mtimeMs: mst.mtimeMs });
+          out.push({
+            display: `${f}!${m.slice(dest.length + 1)}`,
+            path: m,
+            size: mst.size,
+            mtimeMs: mst.mtimeMs,
+          });
         }
       } else out.push({ display: f, path: f, size: fst.size, mtimeMs: fst.mtimeMs });
     }

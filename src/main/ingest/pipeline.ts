@@ -24,7 +24,8 @@ import { createCase, createIndexes } from '../store/db';
 import { BatchInserter, sqlLiteral } from '../store/writer';
 
 // inlined SQL literal for the hot path: numbers and nulls without a call, strings escaped
-const lit = (v: string | number | null): string => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : sqlLiteral(v));
+const lit = (v: string | number | null): string =>
+  v === null ? 'NULL' : typeof v === 'number' ? String(v) : sqlLiteral(v);
 import { readContextFile } from './context-stage';
 import type { InputFile } from './inputs';
 import { expandInputs } from './inputs';
@@ -44,6 +45,8 @@ export interface IngestOptions {
   /** cancel flag shared with the caller: non-zero = stop */
   cancel?: Int32Array;
   job?: string;
+  /** commit flows every few seconds so a viewer sees them appear while the ingest runs */
+  live?: boolean;
 }
 
 /** What an ingest did. */
@@ -58,12 +61,50 @@ export interface IngestResult {
 
 const CHUNK = 1 << 20;
 const OBS_COLUMNS = [
-  'id', 'input_id', 'frame', 'offset', 'caplen', 'orig_len', 'link_type', 'ts_ns', 'iface_id', 'direction', 'src', 'dst',
-  'sport', 'dport', 'ttl', 'flow_id', 'journey_id', 'tunnel_of', 'anomaly',
+  'id',
+  'input_id',
+  'frame',
+  'offset',
+  'caplen',
+  'orig_len',
+  'link_type',
+  'ts_ns',
+  'iface_id',
+  'direction',
+  'src',
+  'dst',
+  'sport',
+  'dport',
+  'ttl',
+  'flow_id',
+  'journey_id',
+  'tunnel_of',
+  'anomaly',
 ] as const;
 const JOURNEY_COLUMNS = [
-  'id', 'flow_id', 'dir', 'ts_ns', 'n_obs', 'l3', 'proto', 'ip_id', 'ip_len', 'tcp_flags', 'seq', 'ack', 'win', 'payload_len',
-  'icmp_type', 'icmp_code', 'path', 'iif', 'oif', 'first_pkt', 'ctstate', 'ct_reason', 'detail',
+  'id',
+  'flow_id',
+  'dir',
+  'ts_ns',
+  'n_obs',
+  'l3',
+  'proto',
+  'ip_id',
+  'ip_len',
+  'tcp_flags',
+  'seq',
+  'ack',
+  'win',
+  'payload_len',
+  'icmp_type',
+  'icmp_code',
+  'path',
+  'iif',
+  'oif',
+  'first_pkt',
+  'ctstate',
+  'ct_reason',
+  'detail',
 ] as const;
 
 /** Integer nanoseconds as text (SQLite stores it as INTEGER; JS numbers cannot hold it exactly). */
@@ -85,9 +126,19 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   const progress = (p: Omit<IngestProgress, 'job'>): void => opts.onProgress?.({ job, ...p });
   const cancelled = (): boolean => (opts.cancel ? Atomics.load(opts.cancel, 0) !== 0 : false);
 
-  progress({ phase: 'detect', file: null, bytesDone: 0, bytesTotal: 0, records: 0, recordsPerSec: 0, etaSec: null, flows: 0 });
+  progress({
+    phase: 'detect',
+    file: null,
+    bytesDone: 0,
+    bytesTotal: 0,
+    records: 0,
+    recordsPerSec: 0,
+    etaSec: null,
+    flows: 0,
+  });
   const files = await expandInputs(opts.inputs, opts.extractDir ?? `${opts.dbPath}.inputs`);
-  for (const suffix of ['', '-wal', '-shm']) if (existsSync(opts.dbPath + suffix)) rmSync(opts.dbPath + suffix);
+  for (const suffix of ['', '-wal', '-shm'])
+    if (existsSync(opts.dbPath + suffix)) rmSync(opts.dbPath + suffix);
   const db = await createCase(opts.dbPath);
   try {
     return await run(db, files, opts, progress, cancelled, started);
@@ -120,15 +171,34 @@ async function run(
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
     await db.run('INSERT INTO inputs (id, path, kind, size, mtime_ms, status) VALUES (?,?,?,?,?,?)', [
-      i, f.display, kinds[i] ?? 'unknown', f.size, Math.round(f.mtimeMs), kinds[i] ? 'pending' : 'skipped',
+      i,
+      f.display,
+      kinds[i] ?? 'unknown',
+      f.size,
+      Math.round(f.mtimeMs),
+      kinds[i] ? 'pending' : 'skipped',
     ]);
   }
   await db.exec('COMMIT');
 
   // Context first: it is small, and the capture analysis needs it.
   const ctx: HostContext = emptyContext();
-  const summary: IngestResult['inputs'] = files.map((f, i) => ({ path: f.display, kind: kinds[i] ?? 'unknown', records: 0, warnings: 0 }));
-  progress({ phase: 'context', file: null, bytesDone: 0, bytesTotal: 0, records: 0, recordsPerSec: 0, etaSec: null, flows: 0 });
+  const summary: IngestResult['inputs'] = files.map((f, i) => ({
+    path: f.display,
+    kind: kinds[i] ?? 'unknown',
+    records: 0,
+    warnings: 0,
+  }));
+  progress({
+    phase: 'context',
+    file: null,
+    bytesDone: 0,
+    bytesTotal: 0,
+    records: 0,
+    recordsPerSec: 0,
+    etaSec: null,
+    flows: 0,
+  });
   await db.exec('BEGIN');
   for (let i = 0; i < files.length; i++) {
     const kind = kinds[i];
@@ -146,7 +216,8 @@ async function run(
   const primary = [...ctx.traceInputs].sort(
     (a, b) =>
       b.traversals.length - a.traversals.length ||
-      Number(b.traversals.some((x) => x.t.seenAt !== undefined)) - Number(a.traversals.some((x) => x.t.seenAt !== undefined)),
+      Number(b.traversals.some((x) => x.t.seenAt !== undefined)) -
+        Number(a.traversals.some((x) => x.t.seenAt !== undefined)),
   )[0];
   const joiner = new TraceJoiner(primary ? (primary.traversals as TraceRef[]) : []);
   ctx.traces = primary ? primary.traversals.map((x) => x.t) : [];
@@ -155,11 +226,14 @@ async function run(
   table.addConntrack(conns);
 
   // Captures: every capture streamed, merged by time so copies of a packet in several files meet.
-  const captures = files.map((f, i) => ({ f, i })).filter(({ i }) => kinds[i] === 'pcap' || kinds[i] === 'pcapng');
+  const captures = files
+    .map((f, i) => ({ f, i }))
+    .filter(({ i }) => kinds[i] === 'pcap' || kinds[i] === 'pcapng');
   const bytesTotal = captures.reduce((s, c) => s + c.f.size, 0);
   let bytesDone = 0;
   let records = 0;
   let lastProgress = 0;
+  let lastLive = Date.now();
   const t0 = Date.now();
   const obsW = new BatchInserter(db, 'observations', OBS_COLUMNS);
   const jW = new BatchInserter(db, 'journeys', JOURNEY_COLUMNS);
@@ -187,9 +261,17 @@ async function run(
   const matcher = new JourneyMatcher(onJourney);
 
   const macOf = new Map<string, string>();
-  for (const i of ctx.ifaces) if (i.mac && i.mac !== '00:00:00:00:00:00') macOf.set(i.name, i.mac.toLowerCase());
-  const states: CaptureState[] = captures.map(({ f, i }) => ({ input: i, file: f, ifaces: new Map(), sll2: new Map() }));
-  const ifaceRows: Array<[number, number, number | null, number | null, string | null, number, number | null]> = [];
+  for (const i of ctx.ifaces)
+    if (i.mac && i.mac !== '00:00:00:00:00:00') macOf.set(i.name, i.mac.toLowerCase());
+  const states: CaptureState[] = captures.map(({ f, i }) => ({
+    input: i,
+    file: f,
+    ifaces: new Map(),
+    sll2: new Map(),
+  }));
+  const ifaceRows: Array<
+    [number, number, number | null, number | null, string | null, number, number | null]
+  > = [];
   const warnRows: Array<[number, number, string]> = [];
 
   // One pull-based stream of observations per capture file.
@@ -230,19 +312,40 @@ async function run(
           if (mac) dir = p.macSrc === mac ? 'out' : 'in';
         }
         const base = {
-          input: st.input, frame: rec.frame, offset: rec.dataOffset, caplen: rec.caplen, origLen: rec.origLen,
-          linkType: rec.linkType, tsSec: rec.tsSec, tsNsec: rec.tsNsec, t: rec.tsSec + rec.tsNsec / 1e9,
-          ifaceId, iface, dir: dir === 'in' ? 0 : dir === 'out' ? 1 : null,
+          input: st.input,
+          frame: rec.frame,
+          offset: rec.dataOffset,
+          caplen: rec.caplen,
+          origLen: rec.origLen,
+          linkType: rec.linkType,
+          tsSec: rec.tsSec,
+          tsNsec: rec.tsNsec,
+          t: rec.tsSec + rec.tsNsec / 1e9,
+          ifaceId,
+          iface,
+          dir: dir === 'in' ? 0 : dir === 'out' ? 1 : null,
         } as const;
         const outer: Observation = {
-          id: nextObsId++, ...base, ...observationFields(p, rec.data), tunnelOf: null, flowId: null, flowDir: null, journeyId: null,
+          id: nextObsId++,
+          ...base,
+          ...observationFields(p, rec.data),
+          tunnelOf: null,
+          flowId: null,
+          flowDir: null,
+          journeyId: null,
         };
         batch.push(outer);
         for (const a of p.anomalies) countAnomaly(st.input, a, rec.frame);
         let inner: DecodedPacket | null = p.inner;
         while (inner) {
           batch.push({
-            id: nextObsId++, ...base, ...observationFields(inner, rec.data), tunnelOf: outer.id, flowId: null, flowDir: null, journeyId: null,
+            id: nextObsId++,
+            ...base,
+            ...observationFields(inner, rec.data),
+            tunnelOf: outer.id,
+            flowId: null,
+            flowDir: null,
+            journeyId: null,
           });
           for (const a of inner.anomalies) countAnomaly(st.input, a, rec.frame);
           inner = inner.inner;
@@ -281,8 +384,23 @@ async function run(
   }
 
   await db.exec('BEGIN');
-  progress({ phase: 'capture', file: null, bytesDone: 0, bytesTotal, records: 0, recordsPerSec: 0, etaSec: null, flows: 0 });
-  const streams = states.map((st) => ({ st, it: observations(st), buf: [] as Observation[], pos: 0, done: false }));
+  progress({
+    phase: 'capture',
+    file: null,
+    bytesDone: 0,
+    bytesTotal,
+    records: 0,
+    recordsPerSec: 0,
+    etaSec: null,
+    flows: 0,
+  });
+  const streams = states.map((st) => ({
+    st,
+    it: observations(st),
+    buf: [] as Observation[],
+    pos: 0,
+    done: false,
+  }));
   const refill = (s: (typeof streams)[number]): void => {
     while (!s.done && s.pos >= s.buf.length) {
       const r = s.it.next();
@@ -319,9 +437,24 @@ async function run(
         const rate = records / Math.max(0.001, (now - t0) / 1000);
         const bRate = bytesDone / Math.max(0.001, (now - t0) / 1000);
         progress({
-          phase: 'capture', file: best.st.file.display, bytesDone, bytesTotal, records, recordsPerSec: Math.round(rate),
-          etaSec: bRate > 0 ? (bytesTotal - bytesDone) / bRate : null, flows: table.flows.length,
+          phase: 'capture',
+          file: best.st.file.display,
+          bytesDone,
+          bytesTotal,
+          records,
+          recordsPerSec: Math.round(rate),
+          etaSec: bRate > 0 ? (bytesTotal - bytesDone) / bRate : null,
+          flows: table.flows.length,
         });
+        if (opts.live && now - lastLive > 2000) {
+          lastLive = now;
+          await Promise.all(writes.splice(0));
+          await obsW.drain();
+          await jW.drain();
+          await writeFlows(db, table, conns, table.takeDirty());
+          // readers (WAL) see committed data only
+          await db.exec('COMMIT; BEGIN');
+        }
         await new Promise((r) => setImmediate(r));
         if (cancelled()) {
           isCancelled = true;
@@ -342,20 +475,42 @@ async function run(
       [...part.flatMap((x) => [x.rowId, x.journey]), ...part.map((x) => x.rowId)],
     );
   }
-  for (const r of ifaceRows) await db.run('INSERT INTO interfaces (id, input_id, file_if, ifindex, name, link_type, snaplen) VALUES (?,?,?,?,?,?,?)', r);
+  for (const r of ifaceRows)
+    await db.run(
+      'INSERT INTO interfaces (id, input_id, file_if, ifindex, name, link_type, snaplen) VALUES (?,?,?,?,?,?,?)',
+      r,
+    );
   for (const [input, offset, message] of warnRows)
     await db.run('INSERT INTO warnings (input_id, offset, message) VALUES (?,?,?)', [input, offset, message]);
   for (const [k, v] of anomalyCounts) {
     const [input, name] = k.split('\u0000');
-    await db.run('INSERT INTO anomalies (input_id, name, count, first_frame) VALUES (?,?,?,?)', [Number(input), name!, v.count, v.first]);
+    await db.run('INSERT INTO anomalies (input_id, name, count, first_frame) VALUES (?,?,?,?)', [
+      Number(input),
+      name!,
+      v.count,
+      v.first,
+    ]);
   }
   for (const st of states) {
     const s = summary[st.input]!;
-    await db.run('UPDATE inputs SET records = ?, status = ? WHERE id = ?', [s.records, isCancelled ? 'cancelled' : 'done', st.input]);
+    await db.run('UPDATE inputs SET records = ?, status = ? WHERE id = ?', [
+      s.records,
+      isCancelled ? 'cancelled' : 'done',
+      st.input,
+    ]);
   }
   await db.exec('COMMIT');
 
-  progress({ phase: 'analyse', file: null, bytesDone, bytesTotal, records, recordsPerSec: 0, etaSec: null, flows: table.flows.length });
+  progress({
+    phase: 'analyse',
+    file: null,
+    bytesDone,
+    bytesTotal,
+    records,
+    recordsPerSec: 0,
+    etaSec: null,
+    flows: table.flows.length,
+  });
   table.addUnseenConntrack(conns);
   const findings = finishFlows(table, conns, ctx);
   await db.exec('BEGIN');
@@ -381,8 +536,14 @@ async function run(
 
   const seconds = (Date.now() - started) / 1000;
   progress({
-    phase: isCancelled ? 'cancelled' : 'done', file: null, bytesDone, bytesTotal, records,
-    recordsPerSec: Math.round(records / Math.max(0.001, (Date.now() - t0) / 1000)), etaSec: 0, flows: table.flows.length,
+    phase: isCancelled ? 'cancelled' : 'done',
+    file: null,
+    bytesDone,
+    bytesTotal,
+    records,
+    recordsPerSec: Math.round(records / Math.max(0.001, (Date.now() - t0) / 1000)),
+    etaSec: 0,
+    flows: table.flows.length,
   });
   return {
     dbPath: db.path,

@@ -31,18 +31,21 @@ export function startIngest(
   const worker = new Worker(workerEntry(), { workerData: { opts, cancel } });
   const result = new Promise<IngestResult>((resolve, reject) => {
     let settled = false;
-    worker.on('message', (m: { type: string; progress?: IngestProgress; result?: IngestResult; message?: string }) => {
-      if (m.type === 'progress' && m.progress) onProgress?.(m.progress);
-      else if (m.type === 'done' && m.result) {
-        settled = true;
-        resolve(m.result);
-        void worker.terminate();
-      } else if (m.type === 'error') {
-        settled = true;
-        reject(new Error(m.message));
-        void worker.terminate();
-      }
-    });
+    worker.on(
+      'message',
+      (m: { type: string; progress?: IngestProgress; result?: IngestResult; message?: string }) => {
+        if (m.type === 'progress' && m.progress) onProgress?.(m.progress);
+        else if (m.type === 'done' && m.result) {
+          settled = true;
+          resolve(m.result);
+          void worker.terminate();
+        } else if (m.type === 'error') {
+          settled = true;
+          reject(new Error(m.message));
+          void worker.terminate();
+        }
+      },
+    );
     worker.on('error', (e) => {
       settled = true;
       reject(e);

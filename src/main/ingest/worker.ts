@@ -18,6 +18,10 @@ if (port) {
     onProgress: (p) => port.postMessage({ type: 'progress', progress: p }),
   }).then(
     (result) => port.postMessage({ type: 'done', result }),
-    (err: unknown) => port.postMessage({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) }),
+    (err: unknown) =>
+      port.postMessage({
+        type: 'error',
+        message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      }),
   );
 }

@@ -2,7 +2,15 @@
 // format is rendered from this document.
 import type { PacketJson, ReportJson } from '../../shared/report';
 import type { Db } from '../store/db';
-import { allFlows, hostInfo, journeys, listFindings, listInputs, stripDetail, summary } from '../store/queries';
+import {
+  allFlows,
+  hostInfo,
+  journeys,
+  listFindings,
+  listInputs,
+  stripDetail,
+  summary,
+} from '../store/queries';
 import { TOOL_VERSION } from '../version';
 
 /** What to put in the report. */
@@ -34,7 +42,9 @@ export async function buildReport(db: Db, opts: ReportOptions = {}): Promise<Rep
   };
   if (opts.packets) {
     const pk = await journeys(db, opts.flows?.length ? { flowIds: opts.flows.map(Number) } : {});
-    report.packets = pk.filter((p) => p.flow !== '').map((p) => (opts.enrich ? opts.enrich(p) : stripDetail(p)));
+    report.packets = pk
+      .filter((p) => p.flow !== '')
+      .map((p) => (opts.enrich ? opts.enrich(p) : stripDetail(p)));
   }
   return report;
 }

@@ -13,11 +13,20 @@ export async function loadEnricher(db: Db): Promise<(p: PacketWithDetail) => Pac
   const row = await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'context'");
   const ctx = row ? (JSON.parse(row.value) as StoredContext) : null;
   const flows = new Map<string, { dnatTo: string | null; replySeen: boolean }>();
-  for (const f of await db.all<{ id: number; dnat: number; reply_src: string | null; reply_sport: number | null; pkts_reply: number }>(
-    'SELECT id, dnat, reply_src, reply_sport, pkts_reply FROM flows',
-  ))
+  for (const f of await db.all<{
+    id: number;
+    dnat: number;
+    reply_src: string | null;
+    reply_sport: number | null;
+    pkts_reply: number;
+  }>('SELECT id, dnat, reply_src, reply_sport, pkts_reply FROM flows'))
     flows.set(String(f.id), {
-      dnatTo: f.dnat && f.reply_src ? (f.reply_sport !== null ? `${f.reply_src.includes(':') ? `[${f.reply_src}]` : f.reply_src}:${f.reply_sport}` : f.reply_src) : null,
+      dnatTo:
+        f.dnat && f.reply_src
+          ? f.reply_sport !== null
+            ? `${f.reply_src.includes(':') ? `[${f.reply_src}]` : f.reply_src}:${f.reply_sport}`
+            : f.reply_src
+          : null,
       replySeen: f.pkts_reply > 0,
     });
   const infer = ctx ? packetInference(ctx, (id) => flows.get(id) ?? null) : null;

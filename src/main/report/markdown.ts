@@ -23,6 +23,21 @@ function natText(f: FlowJson): string {
   return parts.join(', ') || '–';
 }
 
+/** TCP state, else conntrack's last status (ASSURED / UNREPLIED), else –. */
+function stateText(f: FlowJson): string {
+  if (f.tcp?.state) return f.tcp.state;
+  const ev = f.conntrack?.events.filter((e) => e.type !== 'SNAPSHOT').at(-1) ?? f.conntrack?.events.at(-1);
+  if (!ev) return '–';
+  const st = ev.status ?? [];
+  return ev.type === 'DESTROY'
+    ? 'destroyed'
+    : st.includes('ASSURED')
+      ? 'ASSURED'
+      : st.includes('UNREPLIED')
+        ? 'UNREPLIED'
+        : 'replied';
+}
+
 /** The report as Markdown. */
 export function reportMarkdown(doc: ReportJson, maxFlows = 200): string {
   const s = doc.summary;
@@ -32,11 +47,15 @@ export function reportMarkdown(doc: ReportJson, maxFlows = 200): string {
   out.push(`- from ${iso(s.first_ts)} to ${iso(s.last_ts)}`);
   out.push(`- inputs: ${doc.inputs.map((i) => `${mdText(i.path)} (${i.kind}, ${i.records})`).join('; ')}`);
   if (doc.host?.interfaces.length)
-    out.push(`- host: ${doc.host.interfaces.map((i) => `${mdText(i.name)} ${i.addresses.map(mdText).join(' ')}`).join('; ')}`);
+    out.push(
+      `- host: ${doc.host.interfaces.map((i) => `${mdText(i.name)} ${i.addresses.map(mdText).join(' ')}`).join('; ')}`,
+    );
   out.push('', '## Findings', '');
   if (!doc.findings.length) out.push('None.');
   for (const f of doc.findings) {
-    out.push(`- **${f.severity}** \`${f.kind}\` — ${mdText(f.summary)}${f.flows.length ? ` (flows ${f.flows.slice(0, 10).join(', ')}${f.flows.length > 10 ? ', …' : ''})` : ''}`);
+    out.push(
+      `- **${f.severity}** \`${f.kind}\` — ${mdText(f.summary)}${f.flows.length ? ` (flows ${f.flows.slice(0, 10).join(', ')}${f.flows.length > 10 ? ', …' : ''})` : ''}`,
+    );
   }
   out.push('', '## Flows', '');
   out.push('| id | proto | original | reply | NAT | packets o/r | state | findings |');
@@ -44,10 +63,11 @@ export function reportMarkdown(doc: ReportJson, maxFlows = 200): string {
   for (const f of doc.flows.slice(0, maxFlows)) {
     const reply = f.reply ? `${ep(f.reply, 'src')} → ${ep(f.reply, 'dst')}` : '–';
     out.push(
-      `| ${f.id} | ${mdText(f.proto)} | ${mdText(`${ep(f.orig, 'src')} → ${ep(f.orig, 'dst')}`)} | ${mdText(reply)} | ${mdText(natText(f))} | ${f.packets.orig}/${f.packets.reply} | ${mdText(f.tcp?.state ?? f.conntrack?.events.at(-1)?.type ?? '–')} | ${mdText((f.findings ?? []).join(', ') || '–')} |`,
+      `| ${f.id} | ${mdText(f.proto)} | ${mdText(`${ep(f.orig, 'src')} → ${ep(f.orig, 'dst')}`)} | ${mdText(reply)} | ${mdText(natText(f))} | ${f.packets.orig}/${f.packets.reply} | ${mdText(stateText(f))} | ${mdText((f.findings ?? []).join(', ') || '–')} |`,
     );
   }
-  if (doc.flows.length > maxFlows) out.push('', `… and ${doc.flows.length - maxFlows} more flows (see the JSON or CSV export).`);
+  if (doc.flows.length > maxFlows)
+    out.push('', `… and ${doc.flows.length - maxFlows} more flows (see the JSON or CSV export).`);
   out.push('');
   return out.join('\n');
 }

@@ -7,6 +7,11 @@ import { reportCsv } from './csv';
 import { reportMarkdown } from './markdown';
 import { reportHtml } from './html';
 import { loadEnricher } from './enrich';
+import { exportPcapng } from './export-pcap';
+import { allFlows } from '../store/queries';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Renders the report of a case (or of some of its flows) in a format. */
 export async function renderReport(
@@ -14,12 +19,33 @@ export async function renderReport(
   format: ReportFormat,
   opts: Omit<ReportOptions, 'enrich'> = {},
 ): Promise<ExportResult> {
+  if (format === 'pcapng') {
+    // the packets themselves, re-read from the original captures
+    const ids = opts.flows?.length ? opts.flows : (await allFlows(db)).map((f) => f.id);
+    const dir = mkdtempSync(join(tmpdir(), 'pathlens-slice-'));
+    try {
+      const out = join(dir, 'slice.pcapng');
+      await exportPcapng(db, ids, out);
+      return {
+        filename: 'pathlens-flows.pcapng',
+        mime: 'application/x-pcapng',
+        content: readFileSync(out).toString('base64'),
+        encoding: 'base64',
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
   const enrich = await loadEnricher(db);
   // HTML draws each selected flow's packets, so it needs them even without --packets.
   const doc = await buildReport(db, { ...opts, packets: opts.packets || format === 'html', enrich });
   switch (format) {
     case 'json':
-      return { filename: 'pathlens-report.json', mime: 'application/json', content: JSON.stringify(doc, null, 1) };
+      return {
+        filename: 'pathlens-report.json',
+        mime: 'application/json',
+        content: JSON.stringify(doc, null, 1),
+      };
     case 'csv':
       return { filename: 'pathlens-flows.csv', mime: 'text/csv', content: reportCsv(doc) };
     case 'md':

@@ -2,7 +2,16 @@
 // the worker, every channel of src/shared/api.ts answered here.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { ApiEvents, CaseInfo, Channel, EventName, FlowPage, PacketDetail, Req, Res } from '../../shared/api';
+import type {
+  ApiEvents,
+  CaseInfo,
+  Channel,
+  EventName,
+  FlowPage,
+  PacketDetail,
+  Req,
+  Res,
+} from '../../shared/api';
 import { matchFlow, parseFilter, FilterError } from '../../shared/filter';
 import type { Kind } from '../context/detect';
 import { decodeFrame } from '../decode/decode-frame';
@@ -20,7 +29,6 @@ import {
   listFindings,
   listFlows,
   packetLocation,
-  stripDetail,
   timeline,
 } from '../store/queries';
 import { renderReport } from '../report/render';
@@ -28,6 +36,19 @@ import { loadEnricher } from '../report/enrich';
 import { describeLayers } from './layers';
 
 type Listener<E extends EventName> = (p: ApiEvents[E]) => void;
+
+/** Ids of the flows a display filter selects (filter errors are thrown). */
+export async function flowsMatching(db: Db, filter: string): Promise<string[]> {
+  const ast = parseFilter(filter);
+  const sql = compileFilter(ast);
+  const rows = (
+    await db.all<Parameters<typeof flowJson>[0]>(
+      `${FLOW_SELECT} WHERE ${sql.where} ORDER BY first_ns, id`,
+      sql.params as never[],
+    )
+  ).map(flowJson);
+  return (sql.needsPostFilter ? rows.filter((f) => matchFlow(ast, f)) : rows).map((f) => f.id);
+}
 
 /** The engine a window (or browser tab) talks to. */
 export class Engine {
@@ -64,7 +85,18 @@ export class Engine {
     if (this.job) throw new Error('an ingest is already running');
     const id = `job${++this.jobSeq}`;
     const dbPath = join(this.workDir, `${id}.pathlens.sqlite`);
-    const job = startIngest({ dbPath, inputs: paths, kinds, job: id }, (p) => this.emit('ingest.progress', p));
+    let opened = false;
+    const job = startIngest({ dbPath, inputs: paths, kinds, job: id, live: true }, (p) => {
+      // the case is readable as soon as its schema exists: flows appear while the ingest runs
+      if (!opened && p.phase === 'capture') {
+        opened = true;
+        void this.openCase(dbPath).then(
+          () => (this.name = basename(paths[0] ?? 'case')),
+          () => (opened = false),
+        );
+      }
+      this.emit('ingest.progress', p);
+    });
     this.job = { id, job };
     job.result.then(
       async (r) => {
@@ -72,14 +104,29 @@ export class Engine {
         await this.openCase(r.dbPath);
         this.name = basename(paths[0] ?? 'case');
         this.emit('ingest.progress', {
-          job: id, phase: r.cancelled ? 'cancelled' : 'done', file: null, bytesDone: 0, bytesTotal: 0, records: r.packets,
-          recordsPerSec: 0, etaSec: 0, flows: r.flows,
+          job: id,
+          phase: r.cancelled ? 'cancelled' : 'done',
+          file: null,
+          bytesDone: 0,
+          bytesTotal: 0,
+          records: r.packets,
+          recordsPerSec: 0,
+          etaSec: 0,
+          flows: r.flows,
         });
       },
       (e: unknown) => {
         this.job = null;
         this.emit('ingest.progress', {
-          job: id, phase: 'error', file: null, bytesDone: 0, bytesTotal: 0, records: 0, recordsPerSec: 0, etaSec: null, flows: 0,
+          job: id,
+          phase: 'error',
+          file: null,
+          bytesDone: 0,
+          bytesTotal: 0,
+          records: 0,
+          recordsPerSec: 0,
+          etaSec: null,
+          flows: 0,
           message: e instanceof Error ? e.message : String(e),
         });
       },
@@ -89,7 +136,8 @@ export class Engine {
 
   /** Waits for the running ingest, if any (tests, CLI). */
   async settled(): Promise<void> {
-    while (this.job) await this.job.job.result.catch(() => undefined).then(() => new Promise((r) => setTimeout(r, 10)));
+    while (this.job)
+      await this.job.job.result.catch(() => undefined).then(() => new Promise((r) => setTimeout(r, 10)));
   }
 
   private need(): Db {
@@ -134,7 +182,10 @@ export class Engine {
       case 'report.export': {
         const q = req as Req<'report.export'>;
         let flows = q.flows;
-        if (!flows && q.filter) flows = (await this.flows({ filter: q.filter, offset: 0, limit: 1_000_000 }, true)).rows.map((f) => f.id);
+        if (!flows && q.filter)
+          flows = (await this.flows({ filter: q.filter, offset: 0, limit: 1_000_000 }, true)).rows.map(
+            (f) => f.id,
+          );
         return renderReport(this.need(), q.format, { flows, packets: q.packets });
       }
       case 'ingest.start': {
@@ -178,12 +229,24 @@ export class Engine {
     }
     const sql = compileFilter(ast);
     if (sql.needsPostFilter) {
-      const rows = (await db.all<Parameters<typeof flowJson>[0]>(`${FLOW_SELECT} WHERE ${sql.where} ORDER BY first_ns, id`, sql.params as never[]))
+      const rows = (
+        await db.all<Parameters<typeof flowJson>[0]>(
+          `${FLOW_SELECT} WHERE ${sql.where} ORDER BY first_ns, id`,
+          sql.params as never[],
+        )
+      )
         .map(flowJson)
         .filter((f) => matchFlow(ast, f));
-      return { total: rows.length, rows: unlimited ? rows : rows.slice(q.offset, q.offset + q.limit), filterError };
+      return {
+        total: rows.length,
+        rows: unlimited ? rows : rows.slice(q.offset, q.offset + q.limit),
+        filterError,
+      };
     }
-    const page = await listFlows(db, unlimited ? { ...q, limit: 1_000_000 } : q, { where: sql.where, params: sql.params as Array<string | number> });
+    const page = await listFlows(db, unlimited ? { ...q, limit: 1_000_000 } : q, {
+      where: sql.where,
+      params: sql.params as Array<string | number>,
+    });
     return { ...page, filterError };
   }
 
@@ -207,7 +270,10 @@ export class Engine {
       }
     }
     const enrich = await loadEnricher(db);
-    const trace = await db.all<{ detail: string }>('SELECT detail FROM trace_packets WHERE journey_id = ? ORDER BY line', [id]);
+    const trace = await db.all<{ detail: string }>(
+      'SELECT detail FROM trace_packets WHERE journey_id = ? ORDER BY line',
+      [id],
+    );
     return {
       packet: enrich(p),
       hex,
@@ -215,8 +281,20 @@ export class Engine {
       layers,
       trace: trace.length
         ? trace.flatMap((t) => {
-            const d = JSON.parse(t.detail) as { steps?: Array<{ chain: string; events: Array<{ line: number; verdict: string; rule?: string | null }> }> };
-            return (d.steps ?? []).flatMap((s) => s.events.map((e) => ({ line: e.line, chain: s.chain, verdict: e.verdict, rule: e.rule ?? null })));
+            const d = JSON.parse(t.detail) as {
+              steps?: Array<{
+                chain: string;
+                events: Array<{ line: number; verdict: string; rule?: string | null }>;
+              }>;
+            };
+            return (d.steps ?? []).flatMap((s) =>
+              s.events.map((e) => ({
+                line: e.line,
+                chain: s.chain,
+                verdict: e.verdict,
+                rule: e.rule ?? null,
+              })),
+            );
           })
         : null,
     };

@@ -60,20 +60,30 @@ export async function startServer(
   const token = opts.token ?? randomBytes(18).toString('base64url');
   const staticDir = opts.staticDir ?? RENDERER_DIR;
   let port = 0;
-  const allowedHosts = (): Set<string> => new Set([`${host}:${port}`, `127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  const allowedHosts = (): Set<string> =>
+    new Set([`${host}:${port}`, `127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
 
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://x');
       // DNS-rebinding guard: only our own host names reach the API.
-      if (!allowedHosts().has(req.headers.host ?? '')) return send(res, 403, JSON.stringify({ ok: false, error: 'bad host' }));
+      if (!allowedHosts().has(req.headers.host ?? ''))
+        return send(res, 403, JSON.stringify({ ok: false, error: 'bad host' }));
       if (url.pathname.startsWith('/api/')) {
-        const given = (req.headers['x-pathlens-token'] as string | undefined) ?? url.searchParams.get('token');
-        if (given !== token) return send(res, 401, JSON.stringify({ ok: false, error: 'missing or wrong token' }));
+        const given =
+          (req.headers['x-pathlens-token'] as string | undefined) ?? url.searchParams.get('token');
+        if (given !== token)
+          return send(res, 401, JSON.stringify({ ok: false, error: 'missing or wrong token' }));
         if (url.pathname === '/api/events' && req.method === 'GET') {
-          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+          res.writeHead(200, {
+            'content-type': 'text/event-stream',
+            'cache-control': 'no-store',
+            connection: 'keep-alive',
+          });
           res.write(': connected\n\n');
-          const offs = API_EVENTS.map((ev) => engine.on(ev, (p) => res.write(`event: ${ev}\ndata: ${JSON.stringify(p)}\n\n`)));
+          const offs = API_EVENTS.map((ev) =>
+            engine.on(ev, (p) => res.write(`event: ${ev}\ndata: ${JSON.stringify(p)}\n\n`)),
+          );
           const ping = setInterval(() => res.write(': ping\n\n'), 15000);
           req.on('close', () => {
             clearInterval(ping);
@@ -83,23 +93,34 @@ export async function startServer(
         }
         const channel = url.pathname.slice(5);
         if (req.method !== 'POST') return send(res, 405, JSON.stringify({ ok: false, error: 'POST only' }));
-        if (!isChannel(channel)) return send(res, 404, JSON.stringify({ ok: false, error: `unknown channel ${channel}` }));
+        if (!isChannel(channel))
+          return send(res, 404, JSON.stringify({ ok: false, error: `unknown channel ${channel}` }));
         try {
           const text = await body(req);
           const payload = text ? (JSON.parse(text) as unknown) : {};
           const result = await engine.handle(channel, payload as never);
           return send(res, 200, JSON.stringify({ ok: true, result }));
         } catch (e) {
-          return send(res, 400, JSON.stringify({ ok: false, error: e instanceof Error ? e.message : String(e) }));
+          return send(
+            res,
+            400,
+            JSON.stringify({ ok: false, error: e instanceof Error ? e.message : String(e) }),
+          );
         }
       }
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed', 'text/plain');
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return send(res, 405, 'method not allowed', 'text/plain');
       let rel = decodeURIComponent(url.pathname);
       if (rel === '/' || rel === '') rel = '/index.html';
       const file = normalize(join(staticDir, rel));
       if (!file.startsWith(resolve(staticDir) + sep) || !existsSync(file) || !statSync(file).isFile()) {
         if (!existsSync(join(staticDir, 'index.html')))
-          return send(res, 503, 'the user interface is not built: run `npm run build:web`', 'text/plain; charset=utf-8');
+          return send(
+            res,
+            503,
+            'the user interface is not built: run `npm run build:web`',
+            'text/plain; charset=utf-8',
+          );
         return send(res, 404, 'not found', 'text/plain');
       }
       return send(res, 200, readFileSync(file), MIME[extname(file)] ?? 'application/octet-stream');

@@ -25,7 +25,9 @@ export class Db {
           ? sqlite3.OPEN_READWRITE
           : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
     return new Promise((resolve, reject) => {
-      const raw = new sqlite3.Database(path, flags, (err) => (err ? reject(err) : resolve(new Db(path, raw))));
+      const raw = new sqlite3.Database(path, flags, (err) =>
+        err ? reject(err) : resolve(new Db(path, raw)),
+      );
     });
   }
 
@@ -82,7 +84,9 @@ const [SCHEMA_TABLES, SCHEMA_INDEXES] = SCHEMA_SQL.split('-- INDEXES:') as [stri
 /** Creates a fresh case file with the schema's tables (WAL, tuned for one bulk writer). */
 export async function createCase(path: string): Promise<Db> {
   const db = await Db.open(path, 'create');
-  await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;');
+  await db.exec(
+    'PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;',
+  );
   await db.exec(SCHEMA_TABLES);
   return db;
 }

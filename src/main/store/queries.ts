@@ -103,10 +103,28 @@ export function flowJson(r: FlowRow): FlowJson {
     id: String(r.id),
     l3: r.l3 === 6 ? 'ipv6' : 'ipv4',
     proto: r.proto_name,
-    orig: tuple(r.proto, r.orig_src, r.orig_dst, r.orig_sport, r.orig_dport, r.icmp_type, r.icmp_code, r.icmp_id),
+    orig: tuple(
+      r.proto,
+      r.orig_src,
+      r.orig_dst,
+      r.orig_sport,
+      r.orig_dport,
+      r.icmp_type,
+      r.icmp_code,
+      r.icmp_id,
+    ),
     reply:
       r.reply_src !== null && r.reply_dst !== null
-        ? tuple(r.proto, r.reply_src, r.reply_dst, r.reply_sport, r.reply_dport, replyIcmpType(r.proto, r.icmp_type), r.icmp_code, r.icmp_reply_id)
+        ? tuple(
+            r.proto,
+            r.reply_src,
+            r.reply_dst,
+            r.reply_sport,
+            r.reply_dport,
+            replyIcmpType(r.proto, r.icmp_type),
+            r.icmp_code,
+            r.icmp_reply_id,
+          )
         : null,
     nat: {
       snat: r.snat === 1,
@@ -153,6 +171,9 @@ const SORT_SQL: Record<string, string> = {
   bytes: '(bytes_orig + bytes_reply)',
   state: 'COALESCE(tcp_state, ct_state)',
   duration: '(last_ns - first_ns)',
+  nat: '(dnat * 2 + snat)',
+  reply: 'reply_src',
+  findings: "COALESCE(findings, '')",
 };
 
 /** A WHERE clause compiled from the display filter. */
@@ -179,7 +200,10 @@ export async function listFlows(db: Db, q: FlowQuery, filter: CompiledFilter | n
 /** Every flow (for reports), optionally only some ids. */
 export async function allFlows(db: Db, ids?: string[]): Promise<FlowJson[]> {
   if (ids && ids.length) {
-    const rows = await db.all<FlowRow>(`${FLOW_SELECT} WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY first_ns, id`, ids.map(Number));
+    const rows = await db.all<FlowRow>(
+      `${FLOW_SELECT} WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY first_ns, id`,
+      ids.map(Number),
+    );
     return rows.map(flowJson);
   }
   return (await db.all<FlowRow>(`${FLOW_SELECT} ORDER BY first_ns, id`)).map(flowJson);
@@ -335,7 +359,10 @@ export async function journeys(
   const byJourney = new Map<number, ObsRow[]>();
   for (let i = 0; i < js.length; i += 500) {
     const part = js.slice(i, i + 500).map((j) => j.id);
-    const rows = await db.all<ObsRow>(`${OBS_SELECT} WHERE o.journey_id IN (${part.map(() => '?').join(',')}) ORDER BY o.ts_ns, o.id`, part);
+    const rows = await db.all<ObsRow>(
+      `${OBS_SELECT} WHERE o.journey_id IN (${part.map(() => '?').join(',')}) ORDER BY o.ts_ns, o.id`,
+      part,
+    );
     for (const r of rows) {
       const l = byJourney.get(r.journey_id);
       if (l) l.push(r);
@@ -361,7 +388,8 @@ export async function packetLocation(
 export async function flowDetail(db: Db, id: number, limit = 2000): Promise<FlowDetail | null> {
   const row = await db.get<FlowRow>(`${FLOW_SELECT} WHERE id = ?`, [id]);
   if (!row) return null;
-  const total = (await db.get<{ n: number }>('SELECT count(*) AS n FROM journeys WHERE flow_id = ?', [id]))?.n ?? 0;
+  const total =
+    (await db.get<{ n: number }>('SELECT count(*) AS n FROM journeys WHERE flow_id = ?', [id]))?.n ?? 0;
   const packets = (await journeys(db, { flowIds: [id], limit })).map(stripDetail);
   const findings = (await listFindings(db)).filter((f) => f.flows.includes(String(id)));
   return { flow: flowJson(row), packets, packetsTotal: total, findings };
@@ -375,9 +403,14 @@ export function stripDetail(p: PacketJson & { detail?: unknown }): PacketJson {
 
 /** Every finding. */
 export async function listFindings(db: Db): Promise<FindingJson[]> {
-  const rows = await db.all<{ kind: string; severity: FindingJson['severity']; summary: string; ts: number | null; flows: string; evidence: string }>(
-    'SELECT kind, severity, summary, ts, flows, evidence FROM findings ORDER BY id',
-  );
+  const rows = await db.all<{
+    kind: string;
+    severity: FindingJson['severity'];
+    summary: string;
+    ts: number | null;
+    flows: string;
+    evidence: string;
+  }>('SELECT kind, severity, summary, ts, flows, evidence FROM findings ORDER BY id');
   return rows.map((r) => ({
     kind: r.kind,
     severity: r.severity,
@@ -393,9 +426,12 @@ export async function listInputs(db: Db): Promise<ReportInput[]> {
   const inputs = await db.all<{ id: number; path: string; kind: string; records: number; size: number }>(
     'SELECT id, path, kind, records, size FROM inputs ORDER BY id',
   );
-  const warnings = await db.all<{ input_id: number; line: number | null; offset: number | null; message: string }>(
-    'SELECT input_id, line, offset, message FROM warnings ORDER BY input_id, rowid',
-  );
+  const warnings = await db.all<{
+    input_id: number;
+    line: number | null;
+    offset: number | null;
+    message: string;
+  }>('SELECT input_id, line, offset, message FROM warnings ORDER BY input_id, rowid');
   return inputs.map((i) => ({
     path: i.path,
     kind: i.kind,
@@ -425,8 +461,10 @@ export async function hostInfo(db: Db): Promise<ReportHost> {
       for (const a of addrs) if (!prev.addresses.includes(a)) prev.addresses.push(a);
     } else seen.set(r.name, { index: r.ifindex, name: r.name, addresses: addrs, mac: r.mac });
   }
-  const name = (await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'host_name'"))?.value ?? null;
-  const src = (await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'host_source'"))?.value ?? 'none';
+  const name =
+    (await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'host_name'"))?.value ?? null;
+  const src =
+    (await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'host_source'"))?.value ?? 'none';
   return { name, interfaces: [...seen.values()], source: src as ReportHost['source'] };
 }
 
@@ -438,10 +476,20 @@ export async function summary(db: Db): Promise<ReportSummary> {
   const f = await db.get<{ n: number }>('SELECT count(*) AS n FROM flows');
   const c = await db.get<{ n: number }>("SELECT count(*) AS n FROM ct_events WHERE type != 'SNAPSHOT'");
   const j = await db.get<{ n: number }>('SELECT count(*) AS n FROM journeys');
-  const byProto = await db.all<{ k: string; n: number }>('SELECT proto_name AS k, count(*) AS n FROM flows GROUP BY proto_name');
-  const byFinding = await db.all<{ k: string; n: number }>('SELECT kind AS k, count(*) AS n FROM findings GROUP BY kind');
-  const anomalies = await db.all<{ k: string; n: number }>('SELECT name AS k, sum(count) AS n FROM anomalies GROUP BY name');
-  const obj = (rows: Array<{ k: string; n: number }>): Record<string, number> => Object.fromEntries(rows.map((r) => [r.k, r.n]));
+  const byProto = await db.all<{ k: string; n: number }>(
+    'SELECT proto_name AS k, count(*) AS n FROM flows GROUP BY proto_name',
+  );
+  const byState = await db.all<{ k: string; n: number }>(
+    "SELECT COALESCE(tcp_state, ct_state, 'none') AS k, count(*) AS n FROM flows GROUP BY 1",
+  );
+  const byFinding = await db.all<{ k: string; n: number }>(
+    'SELECT kind AS k, count(*) AS n FROM findings GROUP BY kind',
+  );
+  const anomalies = await db.all<{ k: string; n: number }>(
+    'SELECT name AS k, sum(count) AS n FROM anomalies GROUP BY name',
+  );
+  const obj = (rows: Array<{ k: string; n: number }>): Record<string, number> =>
+    Object.fromEntries(rows.map((r) => [r.k, r.n]));
   return {
     packets: p?.n ?? 0,
     flows: f?.n ?? 0,
@@ -450,6 +498,7 @@ export async function summary(db: Db): Promise<ReportSummary> {
     conntrack_events: c?.n ?? 0,
     journeys: j?.n ?? 0,
     flows_by_proto: obj(byProto),
+    flows_by_state: obj(byState),
     findings_by_kind: obj(byFinding),
     anomalies: obj(anomalies),
   };
@@ -457,7 +506,9 @@ export async function summary(db: Db): Promise<ReportSummary> {
 
 /** The case overview. */
 export async function caseInfo(db: Db, name: string, ingesting: boolean): Promise<CaseInfo> {
-  const kinds = new Set((await db.all<{ kind: string }>('SELECT DISTINCT kind FROM inputs')).map((r) => r.kind));
+  const kinds = new Set(
+    (await db.all<{ kind: string }>('SELECT DISTINCT kind FROM inputs')).map((r) => r.kind),
+  );
   return {
     path: db.path,
     name,
@@ -475,8 +526,15 @@ export async function caseInfo(db: Db, name: string, ingesting: boolean): Promis
 }
 
 /** Packet rate and flow starts in buckets, with conntrack events. */
-export async function timeline(db: Db, from: number | undefined, to: number | undefined, buckets: number): Promise<Timeline> {
-  const range = await db.get<{ a: number | null; b: number | null }>('SELECT min(ts_ns) / 1e9 AS a, max(ts_ns) / 1e9 AS b FROM observations');
+export async function timeline(
+  db: Db,
+  from: number | undefined,
+  to: number | undefined,
+  buckets: number,
+): Promise<Timeline> {
+  const range = await db.get<{ a: number | null; b: number | null }>(
+    'SELECT min(ts_ns) / 1e9 AS a, max(ts_ns) / 1e9 AS b FROM observations',
+  );
   const a = from ?? range?.a ?? null;
   const b = to ?? range?.b ?? null;
   if (a === null || b === null) return { from: null, to: null, bucketSec: 0, buckets: [], events: [] };
@@ -490,7 +548,12 @@ export async function timeline(db: Db, from: number | undefined, to: number | un
     'SELECT CAST((first_ns / 1e9 - ?) / ? AS INTEGER) AS k, count(*) AS n FROM flows WHERE first_ns / 1e9 BETWEEN ? AND ? GROUP BY k',
     [a, width, a, b],
   );
-  const out: Timeline['buckets'] = Array.from({ length: n }, (_, i) => ({ t: round6(a + i * width), packets: 0, flowsStarted: 0, bytes: 0 }));
+  const out: Timeline['buckets'] = Array.from({ length: n }, (_, i) => ({
+    t: round6(a + i * width),
+    packets: 0,
+    flowsStarted: 0,
+    bytes: 0,
+  }));
   for (const r of pk) {
     const x = out[Math.min(n - 1, Math.max(0, r.k))];
     if (x) {
@@ -511,6 +574,11 @@ export async function timeline(db: Db, from: number | undefined, to: number | un
     to: round6(b),
     bucketSec: width,
     buckets: out,
-    events: ev.map((e) => ({ t: e.t, type: e.type, flow: e.flow_id !== null ? String(e.flow_id) : null, state: e.state })),
+    events: ev.map((e) => ({
+      t: e.t,
+      type: e.type,
+      flow: e.flow_id !== null ? String(e.flow_id) : null,
+      state: e.state,
+    })),
   };
 }

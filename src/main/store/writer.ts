@@ -27,8 +27,9 @@ export class BatchInserter {
     table: string,
     columns: readonly string[],
     private readonly batch = 1000,
+    verb = 'INSERT',
   ) {
-    this.head = `INSERT INTO ${table} (${columns.join(',')}) VALUES `;
+    this.head = `${verb} INTO ${table} (${columns.join(',')}) VALUES `;
   }
 
   /** Adds one row (values in column order). Returns a promise only when a batch was sent. */
@@ -52,12 +53,20 @@ export class BatchInserter {
     // One batch in flight while the caller builds the next; awaiting the returned promise gives
     // back-pressure when SQLite is the slower side.
     const prev = this.pending;
-    this.pending = prev.then(() => this.db.exec(sql)).catch((e: unknown) => {
-      this.failed = e;
-    });
+    this.pending = prev
+      .then(() => this.db.exec(sql))
+      .catch((e: unknown) => {
+        this.failed = e;
+      });
     return prev.then(() => {
       if (this.failed) throw this.failed;
     });
+  }
+
+  /** Waits for the batch in flight (rows still buffered stay buffered). */
+  async drain(): Promise<void> {
+    await this.pending;
+    if (this.failed) throw this.failed;
   }
 
   /** Writes every buffered row. */
