@@ -8,6 +8,48 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ScenarioRun, TruthFlow } from './run-scenario';
 import { canCreateNamespaces, isAlive, listNamespaces, runScenario } from './run-scenario';
+import { ingest } from '../../src/main/ingest/pipeline';
+import { openCase } from '../../src/main/store/db';
+import { listFindings } from '../../src/main/store/queries';
+
+/** The finding kinds pathlens reports on a scenario's output folder (its own analysis, not truth). */
+async function pathlensFindings(dir: string): Promise<Set<string>> {
+  const db = join(dir, 'case.pathlens.sqlite');
+  await ingest({ dbPath: db, inputs: [dir] });
+  const c = await openCase(db);
+  try {
+    return new Set((await listFindings(c)).map((f) => f.kind));
+  } finally {
+    await c.close();
+  }
+}
+
+/** Each finding kind pathlens detects, reproduced by a real-kernel scenario. */
+const FINDINGS: Record<string, string[]> = {
+  portforward: ['rst-refused'],
+  firewall: ['rst-refused', 'invalid-packet', 'syn-unanswered'],
+  clusterip: ['hairpin'],
+  'syn-unanswered': ['syn-unanswered'],
+  'mtu-blackhole': ['mtu-blackhole', 'retransmission'],
+  'rp-filter': ['rp-filter-drop'],
+  'loopback-martian': ['loopback-martian'],
+  'stale-udp-backend': ['stale-udp-backend'],
+  'snat-port-reuse': ['snat-port-reuse'],
+  'zero-window': ['zero-window'],
+};
+
+/** pathlens finds on the scenario what the scenario reproduces. */
+async function findingChecks(name: string, run: ScenarioRun): Promise<void> {
+  const want = [...(FINDINGS[name] ?? [])];
+  // the UDP insert race is a race: expected only when the kernel counted a clash in this run
+  const delta = (run.truth as unknown as { conntrack_stats?: { delta?: Record<string, number> } })
+    .conntrack_stats?.delta;
+  if (name === 'udp-dns' && ((delta?.clash_resolve ?? 0) > 0 || (delta?.insert_failed ?? 0) > 0))
+    want.push('conntrack-insert-race');
+  if (!want.length) return;
+  const got = await pathlensFindings(run.dir);
+  for (const k of want) expect([...got], `${name}: finding ${k}`).toContain(k);
+}
 
 const netns = canCreateNamespaces();
 if (!netns.ok) console.warn(`test/lab: skipped, network namespaces cannot be created here (${netns.reason})`);
@@ -42,6 +84,7 @@ describe.skipIf(!netns.ok)('lab scenarios (kernel truth)', () => {
   it('portforward: DNAT + MASQUERADE, RST through DNAT, ping', { timeout: 90_000 }, async () => {
     const run = await runScenario('portforward', join(base, 'portforward'));
     commonChecks(run);
+    await findingChecks('portforward', run);
     const http = flows(run, (f) => f.proto === 'tcp' && f.orig.dport === 8080);
     expect(http).toHaveLength(3);
     for (const f of http) {
@@ -73,6 +116,7 @@ describe.skipIf(!netns.ok)('lab scenarios (kernel truth)', () => {
     async () => {
       const run = await runScenario('firewall', join(base, 'firewall'));
       commonChecks(run);
+      await findingChecks('firewall', run);
       // the SYN dropped in FORWARD (and its retransmissions) never became a conntrack flow
       expect(flows(run, (f) => f.orig.dport === 81)).toEqual([]);
       const dropRule = run.truth.rules.find(
@@ -136,6 +180,7 @@ describe.skipIf(!netns.ok)('lab scenarios (kernel truth)', () => {
   it.each(others)("%s: the scenario's kernel expectations hold", { timeout: 90_000 }, async (name) => {
     const run = await runScenario(name, join(base, name));
     commonChecks(run);
+    await findingChecks(name, run);
     rmSync(run.dir, { recursive: true, force: true });
   });
 });

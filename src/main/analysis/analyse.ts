@@ -54,7 +54,14 @@ export function analyseJourney(
       );
       ctstate = v.ctstate;
       reason = v.reason;
-      if (v.retransmission) more('rt', 1);
+      if (v.retransmission) {
+        more('rt', 1);
+        // full-size segments sent again: the path may not carry them (MTU black hole)
+        if ((first.ipLen ?? 0) > 1280) {
+          f.bigRetrans++;
+          f.bigRetransLen = Math.max(f.bigRetransLen, first.ipLen ?? 0);
+        }
+      }
       if (v.zeroWindow) more('zw', 1);
     } else {
       const s = simpleCtState(asg, first);

@@ -5,6 +5,9 @@ import type { CtConnection } from './conntrack-join';
 import type { Flow, FlowTable } from './flow-table';
 import { dnatOf, snatOf, toTuple } from './flow-table';
 import type { HostContext } from './host-context';
+import type { RoutingState } from './routing';
+import { routeLookup } from './routing';
+import { rpFilter } from '../context/sysctl';
 
 function fmt(f: Flow): string {
   const t = toTuple(f.orig);
@@ -106,15 +109,67 @@ export function findFlowFindings(table: FlowTable, conns: CtConnection[], ctx: H
         `${fmt(f)}: hairpin — the service sent the client to itself (${f.reply.src})`,
         [`reply tuple source ${f.reply.src} equals the original source`],
       );
-    if (f.proto === 17 && dnatOf(f) && f.pkts[0] >= 2 && f.pkts[1] === 0)
+    if (f.proto === 17 && dnatOf(f) && f.pkts[0] >= 3 && f.origSinceReply >= 3)
       add(
         f,
         'stale-udp-backend',
         'warning',
-        `${fmt(f)}: ${f.pkts[0]} datagrams DNATed to ${f.reply?.src ?? '?'}, no answer`,
-        ['conntrack keeps sending the flow to the same backend until the entry expires'],
+        `${fmt(f)}: the last ${f.origSinceReply} datagrams DNATed to ${f.reply?.src ?? '?'} got no answer${f.pkts[1] ? ` (${f.pkts[1]} answered before)` : ''}`,
+        [
+          'conntrack keeps sending a UDP flow to the backend it chose first until the entry expires, even when the rules now point elsewhere',
+          ...(f.lastReplyT !== null ? [`last answer at ${new Date(f.lastReplyT * 1000).toISOString()}`] : []),
+        ],
+      );
+    if (f.tcp && f.bigRetrans >= 2 && ![...f.relatedIcmp].some((t) => t === '3/4' || t.startsWith('2/')))
+      add(
+        f,
+        'mtu-blackhole',
+        'error',
+        `${fmt(f)}: ${f.bigRetrans} full-size segments (up to ${f.bigRetransLen} bytes) retransmitted, no ICMP frag-needed seen`,
+        [
+          `largest retransmitted IP packet ${f.bigRetransLen} bytes`,
+          `interface MTUs: ${
+            ctx.ifaces
+              .filter((x) => x.mtu !== null && x.name !== 'lo')
+              .map((x) => `${x.name} ${x.mtu}`)
+              .join(', ') || 'unknown'
+          }`,
+          'no ICMP fragmentation-needed / packet-too-big reached the sender (dropped by a firewall, or never sent)',
+        ],
+      );
+    // SNAT had to pick another source port: another connection held the original one
+    if (
+      f.reply &&
+      snatOf(f) &&
+      typeof f.orig.a === 'number' &&
+      typeof f.reply.b === 'number' &&
+      f.reply.b !== f.orig.a
+    )
+      add(
+        f,
+        'snat-port-reuse',
+        'info',
+        `${fmt(f)}: SNAT remapped source port ${f.orig.a} → ${f.reply.b} (the port was in use on ${f.reply.dst})`,
+        [`reply tuple ${f.reply.src}:${f.reply.a} → ${f.reply.dst}:${f.reply.b}`],
       );
   }
+
+  // A tuple reused while conntrack still held it in TIME_WAIT (the old entry is destroyed early).
+  const reused = conns.filter((c) =>
+    c.events.some((e) => e.rec.type === 'DESTROY' && e.rec.state === 'TIME_WAIT' && e.rec.timeout !== null),
+  );
+  for (const c of reused) {
+    const f = c.flowId !== null ? table.flows[c.flowId - 1] : undefined;
+    if (f)
+      add(
+        f,
+        'snat-port-reuse',
+        'info',
+        `${fmt(f)}: tuple reused while conntrack held it in TIME_WAIT (entry ${c.key} destroyed early)`,
+        [`DESTROY in TIME_WAIT with timeout left`],
+      );
+  }
+  routeFindings(table, ctx, add);
 
   // SNAT port reuse: two connections whose replies would carry the same tuple, or a rewritten port.
   const byReply = new Map<string, Flow[]>();
@@ -127,6 +182,9 @@ export function findFlowFindings(table: FlowTable, conns: CtConnection[], ctx: H
   }
   for (const [, l] of byReply) {
     if (l.length < 2) continue;
+    // only connections alive at the same time collide; a tuple reused later is not a clash
+    l.sort((a, b) => a.firstT - b.firstT);
+    if (!l.some((f, k) => k > 0 && f.firstT <= l[k - 1]!.lastT)) continue;
     add(
       null,
       'snat-port-reuse',
@@ -176,6 +234,72 @@ export function findFlowFindings(table: FlowTable, conns: CtConnection[], ctx: H
     );
   }
   return out;
+}
+
+type Add = (
+  f: Flow | null,
+  kind: string,
+  severity: FindingJson['severity'],
+  summary: string,
+  evidence: string[],
+  flows?: Flow[],
+) => void;
+
+/** Packets the routing tables would not send back the way they came (rp_filter), or that left by another interface than the route says. */
+function routeFindings(table: FlowTable, ctx: HostContext, add: Add): void {
+  if (!ctx.routes.length) return;
+  const state: RoutingState = {
+    routes: ctx.routes,
+    rules4: ctx.rules.length ? ctx.rules.filter((r) => r.family !== 'ipv6') : undefined,
+    links: ctx.links,
+  };
+  const sys = Object.fromEntries(ctx.sysctls);
+  // a bridge port is part of its bridge's L3 interface: routes name the bridge
+  const l3 = (name: string): string => ctx.links.find((l) => l.ifname === name)?.master ?? name;
+  for (const f of table.flows) {
+    if (!f.iif || f.iif === 'lo' || f.l3 !== 4) continue;
+    // reverse path: where would the host send a packet to this source?
+    const back = routeLookup(state, { dst: f.orig.src });
+    if (!back.dev || back.dev === l3(f.iif) || back.decision === 'local') continue;
+    const rp = rpFilter(sys, l3(f.iif)).effective;
+    if (rp === 1) {
+      add(
+        f,
+        'rp-filter-drop',
+        f.pkts[1] === 0 ? 'error' : 'warning',
+        `${fmt(f)}: arrived on ${f.iif}, but the route back to ${f.orig.src} leaves by ${back.dev}: strict rp_filter drops it`,
+        [
+          `ip route get ${f.orig.src} → dev ${back.dev} (${back.prefix ?? '?'} in table ${back.table ?? '?'})`,
+          `rp_filter on ${f.iif}: 1 (strict)`,
+          `${f.pkts[0]} packet(s) in, ${f.pkts[1]} answered`,
+        ],
+      );
+    } else {
+      add(
+        f,
+        'asymmetric-route',
+        'info',
+        `${fmt(f)}: arrived on ${f.iif}, the route back to ${f.orig.src} leaves by ${back.dev}`,
+        [`ip route get ${f.orig.src} → dev ${back.dev}`, `rp_filter on ${f.iif}: ${rp ?? 'unknown'}`],
+      );
+    }
+  }
+  for (const f of table.flows) {
+    if (!f.oif || !f.iif || f.l3 !== 4 || !f.reply) continue;
+    // forwarded: the route to the (post-DNAT) destination must be the interface it left by
+    const fwd = routeLookup(state, { dst: f.reply.src, src: f.orig.src, iif: l3(f.iif) });
+    if (fwd.dev && fwd.decision === 'forward' && fwd.dev !== l3(f.oif))
+      add(
+        f,
+        'asymmetric-route',
+        'warning',
+        `${fmt(f)}: routed to ${fwd.dev} (${fwd.prefix}) but seen leaving by ${f.oif}`,
+        [
+          `ip route get ${f.reply.src} from ${f.orig.src} iif ${f.iif} → dev ${fwd.dev}`,
+          `capture: left by ${f.oif}`,
+        ],
+      );
+  }
 }
 
 /** Counter increase between the first and last conntrack -S snapshot (or the last snapshot's values). */

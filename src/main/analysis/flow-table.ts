@@ -135,6 +135,15 @@ export interface Flow {
   related: number;
   /** their ICMP type/code, e.g. '3/3' port unreachable, '3/4' frag needed */
   relatedIcmp: Set<string>;
+  /** first interface an original-direction packet arrived on / left by */
+  iif: string | null;
+  oif: string | null;
+  /** time of the last reply packet, and original packets since (a backend that went quiet) */
+  lastReplyT: number | null;
+  origSinceReply: number;
+  /** retransmitted segments larger than 1280 bytes, and how many of them never left the host */
+  bigRetrans: number;
+  bigRetransLen: number;
   /** a packet of it was seen leaving the host, or answered: conntrack confirmed the entry */
   confirmed: boolean;
   /** 127.0.0.0/8 or ::1 seen on a non-loopback interface */
@@ -208,17 +217,27 @@ export class FlowTable {
     const list = this.ctByKey.get(k);
     if (!list) return null;
     let best: { ct: CtConnection; dir: 0 | 1 } | null = null;
+    let later: { ct: CtConnection; dir: 0 | 1 } | null = null;
     for (const c of list) {
       // every tuple the packet was seen with must be one of this entry's (same NAT as observed)
-      if (all.length > 1 && !all.every((x) => this.ctByKey.get(x)?.some((y) => y.ct === c.ct))) continue;
+      if (
+        all.length > 1 &&
+        ![all[0]!, all[all.length - 1]!].every((x) => this.ctByKey.get(x)?.some((y) => y.ct === c.ct))
+      )
+        continue;
       const first = c.ct.firstTs;
       const end = c.ct.destroyTs;
-      // conntrack -E stamps the receive time, just after the packet that caused the event
-      if (first !== null && t < first - 2) continue;
-      if (end !== null && t > end + 1) continue;
-      if (!best || (first ?? -Infinity) > (best.ct.firstTs ?? -Infinity)) best = c;
+      // conntrack -E stamps the receive time, just after the packet that caused the event: an entry
+      // is a candidate from shortly before its first event until shortly after its DESTROY
+      if (first !== null && t < first - 0.5) continue;
+      if (end !== null && t > end + 0.5) continue;
+      // the entry created last before the packet (a few ms of receive lag allowed) …
+      if ((first ?? -Infinity) <= t + 0.05) {
+        if (!best || (first ?? -Infinity) > (best.ct.firstTs ?? -Infinity)) best = c;
+      } else if (!later || first! < later.ct.firstTs!) later = c;
     }
-    return best;
+    // … else one whose first event came a little later (a slow listener)
+    return best ?? later;
   }
 
   /** A journey belongs to a flow only if none of its tuples is another flow's, nor outside the flow's conntrack entry. */
@@ -228,7 +247,10 @@ export class FlowTable {
       if (h && h.flow !== f) return false;
     }
     const ct = f.ct[f.ct.length - 1];
-    if (ct && keys.length > 1) return keys.every((k) => this.ctByKey.get(k)?.some((x) => x.ct === ct));
+    // the packet's ends (as it arrived, as it left) must be the entry's tuples; copies in between
+    // may carry a half-rewritten tuple (bridged traffic: de-SNAT at PREROUTING, un-DNAT at POSTROUTING)
+    if (ct && keys.length > 1)
+      return [keys[0]!, keys[keys.length - 1]!].every((k) => this.ctByKey.get(k)?.some((x) => x.ct === ct));
     return true;
   }
 
@@ -270,6 +292,12 @@ export class FlowTable {
       related: 0,
       relatedIcmp: new Set(),
       confirmed: false,
+      iif: null,
+      oif: null,
+      lastReplyT: null,
+      origSinceReply: 0,
+      bigRetrans: 0,
+      bigRetransLen: 0,
       martian: null,
       ctstates: {},
     };
@@ -448,6 +476,16 @@ export class FlowTable {
 
     this.dirty.add(flow);
     flow.pkts[dir]++;
+    if (dir === 1) {
+      flow.lastReplyT = first.o.t;
+      flow.origSinceReply = 0;
+    } else if (!related) {
+      flow.origSinceReply++;
+      for (const { o } of tuples) {
+        if (o.dir === 0 && flow.iif === null) flow.iif = o.iface;
+        if (o.dir === 1 && flow.oif === null) flow.oif = o.iface;
+      }
+    }
     flow.bytes[dir] += first.o.ipLen ?? first.o.origLen;
     flow.nObs += j.obs.length;
     for (const { o } of tuples) {

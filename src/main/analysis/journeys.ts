@@ -51,10 +51,13 @@ export class JourneyMatcher {
     if (o.ifaceId === null && o.dir === null) return false;
     const first = j.obs[0]!;
     if (o.ttl !== null && first.ttl !== null && (o.ttl > first.ttl || o.ttl < first.ttl - 1)) return false;
-    for (const p of j.obs)
-      if (p.ifaceId === o.ifaceId && p.dir === o.dir && p.input === o.input) return false;
-    // the same packet is seen once per capture and interface; a second capture of the same host may
-    // see it again (different input), which is still the same journey.
+    // The same packet is seen once per capture, interface and direction — unless NAT changed it in
+    // between (hairpin: in and out of one bridge port, direction unknown in a per-interface pcapng).
+    // A second capture of the same host may see it again (different input): still the same journey.
+    for (const p of j.obs) {
+      if (p.ifaceId !== o.ifaceId || p.dir !== o.dir || p.input !== o.input) continue;
+      if (p.src === o.src && p.dst === o.dst && p.sport === o.sport && p.dport === o.dport) return false;
+    }
     return true;
   }
 

@@ -260,9 +260,14 @@ async function run(
   };
   const matcher = new JourneyMatcher(onJourney);
 
-  const macOf = new Map<string, string>();
-  for (const i of ctx.ifaces)
-    if (i.mac && i.mac !== '00:00:00:00:00:00') macOf.set(i.name, i.mac.toLowerCase());
+  const macOf = new Map<string, { own: Set<string>; port: boolean }>();
+  for (const l of ctx.links) {
+    if (!l.mac || l.mac === '00:00:00:00:00:00') continue;
+    const own = new Set([l.mac.toLowerCase()]);
+    const master = l.master ? ctx.links.find((x) => x.ifname === l.master) : undefined;
+    if (master?.mac) own.add(master.mac.toLowerCase());
+    macOf.set(l.ifname, { own, port: !!l.master });
+  }
   const states: CaptureState[] = captures.map(({ f, i }) => ({
     input: i,
     file: f,
@@ -307,9 +312,11 @@ async function run(
         }
         let dir = rec.direction ?? p.direction;
         if (dir === null && p.macSrc !== null && iface !== null) {
-          // Per-interface captures without direction flags (dumpcap): the interface's own MAC says.
-          const mac = macOf.get(iface);
-          if (mac) dir = p.macSrc === mac ? 'out' : 'in';
+          // Per-interface captures without direction flags (dumpcap): the interface's own MAC (or its
+          // bridge's, for a bridge port) says "sent by this host"; on a bridge port another source
+          // MAC may be a frame bridged through, so only a plain interface concludes "in".
+          const m = macOf.get(iface);
+          if (m) dir = m.own.has(p.macSrc) ? 'out' : m.port ? null : 'in';
         }
         const base = {
           input: st.input,

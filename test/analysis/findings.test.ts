@@ -1,0 +1,49 @@
+// Findings that the shipped kernel runs show (the UDP insert race), and the one no namespace here can
+// reproduce (a full conntrack table: nf_conntrack_max is read-only inside a netns on this kernel),
+// checked from the counters `conntrack -S` prints when it happens.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ingest } from '../../src/main/ingest/pipeline';
+import { openCase } from '../../src/main/store/db';
+import { listFindings } from '../../src/main/store/queries';
+import { LAB } from '../paths';
+
+const tmp = mkdtempSync(join(tmpdir(), 'pathlens-findings-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function findings(inputs: string[], name: string): Promise<Awaited<ReturnType<typeof listFindings>>> {
+  const db = join(tmp, `${name}.sqlite`);
+  await ingest({ dbPath: db, inputs });
+  const c = await openCase(db);
+  try {
+    return await listFindings(c);
+  } finally {
+    await c.close();
+  }
+}
+
+describe('findings', () => {
+  it('conntrack-insert-race in the shipped udp-dns run (clash_resolve > 0, losers without NEW)', async () => {
+    const f = await findings([join(LAB, 'udp-dns')], 'udp-dns');
+    const race = f.find((x) => x.kind === 'conntrack-insert-race');
+    expect(race).toBeDefined();
+    expect(race!.flows.length).toBeGreaterThan(0);
+    expect(race!.evidence?.join(' ')).toMatch(/clash_resolve \+\d+/);
+  });
+
+  it('conntrack-table-full from conntrack -S drop counters', async () => {
+    const stats = join(tmp, 'conntrack-stats.txt');
+    const row = (drop: number, early: number): string =>
+      `cpu=0   \tfound=0 invalid=3 insert=0 insert_failed=${drop} drop=${drop} early_drop=${early} error=0 search_restart=0 clash_resolve=0 chaintoolong=0 \n`;
+    writeFileSync(
+      stats,
+      `### before 1795667556.9\n# conntrack -S\n${row(0, 0)}### after 1795667560.1\n# conntrack -S\n${row(12, 40)}`,
+    );
+    const f = await findings([stats], 'full');
+    const full = f.find((x) => x.kind === 'conntrack-table-full');
+    expect(full?.summary).toMatch(/drop 12, early_drop 40/);
+    expect(full?.severity).toBe('error');
+  });
+});
