@@ -1,11 +1,9 @@
 // Per-journey analysis during ingest (state needs time order), and per-flow conclusions at the end.
-import type { FindingJson, NatStepJson } from '../../shared/report';
-import type { CtConnection } from './conntrack-join';
-import type { Assignment, FlowTable } from './flow-table';
+import type { NatStepJson } from '../../shared/report';
+import type { Assignment } from './flow-table';
 import type { HostContext } from './host-context';
 import type { Journey } from './journeys';
 import { guessPath, natSteps, simpleCtState } from './packet-path';
-import { findFlowFindings } from './findings';
 import type { TraceRef } from './trace-join';
 import { traceNetfilter } from './trace-join';
 
@@ -84,9 +82,4 @@ export function analyseJourney(
     firstPkt,
     detail: d ? JSON.stringify(d) : null,
   };
-}
-
-/** Flow-level conclusions once every packet is in: findings (and their marks on flows). */
-export function finishFlows(table: FlowTable, conns: CtConnection[], ctx: HostContext): FindingJson[] {
-  return findFlowFindings(table, conns, ctx);
 }

@@ -2,7 +2,7 @@
 // (report.schema.json `finding`). Kinds are stable identifiers.
 import type { FindingJson } from '../../shared/report';
 import type { CtConnection } from './conntrack-join';
-import type { Flow, FlowTable } from './flow-table';
+import type { Flow } from './flow-table';
 import { dnatOf, snatOf, toTuple } from './flow-table';
 import type { HostContext } from './host-context';
 import type { RoutingState } from './routing';
@@ -16,20 +16,47 @@ function fmt(f: Flow): string {
   return `${['', '', '', '', 'ipv4', '', 'ipv6'][f.l3] ?? ''} ${f.proto === 6 ? 'tcp' : f.proto === 17 ? 'udp' : f.proto === 1 ? 'icmp' : f.proto === 58 ? 'icmpv6' : f.proto} ${a} → ${b}`.trim();
 }
 
-/** Computes every finding from the finished flow table, conntrack connections and counters. */
-export function findFlowFindings(table: FlowTable, conns: CtConnection[], ctx: HostContext): FindingJson[] {
-  const out: FindingJson[] = [];
-  const add = (
-    f: Flow | null,
-    kind: string,
-    severity: FindingJson['severity'],
-    summary: string,
-    evidence: string[],
-    flows?: Flow[],
-  ): void => {
+/** A finished flow in brief, kept after the flow itself is evicted (for findings across flows). */
+interface FlowBrief {
+  id: number;
+  label: string;
+  firstT: number;
+  lastT: number;
+}
+
+type Add = (
+  f: Flow | FlowBrief | null,
+  kind: string,
+  severity: FindingJson['severity'],
+  summary: string,
+  evidence: string[],
+  flows?: Array<Flow | FlowBrief>,
+) => void;
+
+/**
+ * Collects findings: each flow's own ones when the flow is final (evicted during ingest, or at the
+ * end), then those that need several flows, the conntrack log or its counters.
+ */
+export class FindingCollector {
+  readonly out: FindingJson[] = [];
+  private readonly snatByReply = new Map<string, FlowBrief[]>();
+  private readonly routing: RoutingState | null;
+  private readonly sys: Record<string, string>;
+
+  constructor(private readonly ctx: HostContext) {
+    this.routing = ctx.routes.length
+      ? {
+          routes: ctx.routes,
+          rules4: ctx.rules.length ? ctx.rules.filter((r) => r.family !== 'ipv6') : undefined,
+          links: ctx.links,
+        }
+      : null;
+    this.sys = Object.fromEntries(ctx.sysctls);
+  }
+
+  readonly add: Add = (f, kind, severity, summary, evidence, flows) => {
     const list = flows ?? (f ? [f] : []);
-    for (const x of list) x.findings.add(kind);
-    out.push({
+    this.out.push({
       kind,
       severity,
       summary,
@@ -39,7 +66,10 @@ export function findFlowFindings(table: FlowTable, conns: CtConnection[], ctx: H
     });
   };
 
-  for (const f of table.flows) {
+  /** A flow's own findings (it will not change any more). */
+  flow(f: Flow): void {
+    const add = this.add;
+    const ctx = this.ctx;
     const tcp = f.tcp;
     if (tcp) {
       const cs = tcp.connState();
@@ -152,140 +182,143 @@ export function findFlowFindings(table: FlowTable, conns: CtConnection[], ctx: H
         `${fmt(f)}: SNAT remapped source port ${f.orig.a} → ${f.reply.b} (the port was in use on ${f.reply.dst})`,
         [`reply tuple ${f.reply.src}:${f.reply.a} → ${f.reply.dst}:${f.reply.b}`],
       );
-  }
-
-  // A tuple reused while conntrack still held it in TIME_WAIT (the old entry is destroyed early).
-  const reused = conns.filter((c) =>
-    c.events.some((e) => e.rec.type === 'DESTROY' && e.rec.state === 'TIME_WAIT' && e.rec.timeout !== null),
-  );
-  for (const c of reused) {
-    const f = c.flowId !== null ? table.flows[c.flowId - 1] : undefined;
-    if (f)
-      add(
-        f,
-        'snat-port-reuse',
-        'info',
-        `${fmt(f)}: tuple reused while conntrack held it in TIME_WAIT (entry ${c.key} destroyed early)`,
-        [`DESTROY in TIME_WAIT with timeout left`],
-      );
-  }
-  routeFindings(table, ctx, add);
-
-  // SNAT port reuse: two connections whose replies would carry the same tuple, or a rewritten port.
-  const byReply = new Map<string, Flow[]>();
-  for (const f of table.flows) {
-    if (!f.reply || !snatOf(f)) continue;
-    const k = `${f.l3}|${f.proto}|${f.reply.src}|${f.reply.dst}|${f.reply.a}|${f.reply.b}`;
-    const l = byReply.get(k);
-    if (l) l.push(f);
-    else byReply.set(k, [f]);
-  }
-  for (const [, l] of byReply) {
-    if (l.length < 2) continue;
-    // only connections alive at the same time collide; a tuple reused later is not a clash
-    l.sort((a, b) => a.firstT - b.firstT);
-    if (!l.some((f, k) => k > 0 && f.firstT <= l[k - 1]!.lastT)) continue;
-    add(
-      null,
-      'snat-port-reuse',
-      'warning',
-      `${l.length} connections share the post-SNAT tuple ${l[0]!.reply!.dst}:${l[0]!.reply!.b}`,
-      l.map((f) => fmt(f)),
-      l,
-    );
-  }
-
-  // conntrack insert race: losers of a clash appear as connections without a NEW event.
-  const noNew = conns.filter(
-    (c) =>
-      c.events.length > 0 &&
-      !c.events.some((e) => e.rec.type === 'NEW' || e.rec.type === null) &&
-      c.protonum === 17,
-  );
-  const stats = counterDelta(ctx);
-  if (noNew.length || (stats.clash_resolve ?? 0) > 0 || (stats.insert_failed ?? 0) > 0) {
-    const flows = noNew
-      .map((c) => (c.flowId !== null ? table.flows[c.flowId - 1] : undefined))
-      .filter((f): f is Flow => !!f);
-    add(
-      null,
-      'conntrack-insert-race',
-      (stats.insert_failed ?? 0) > 0 ? 'error' : 'warning',
-      `UDP conntrack insert race: ${noNew.length} connection(s) without a NEW event, clash_resolve ${stats.clash_resolve ?? 0}, insert_failed ${stats.insert_failed ?? 0}`,
-      [
-        ...noNew
-          .slice(0, 20)
-          .map(
-            (c) =>
-              `conntrack id ${c.key}: first event ${c.events[0]!.rec.type} (line ${c.events[0]!.rec.line})`,
-          ),
-        `conntrack -S: clash_resolve +${stats.clash_resolve ?? 0}, insert_failed +${stats.insert_failed ?? 0}`,
-      ],
-      flows,
-    );
-  }
-  if ((stats.drop ?? 0) > 0 || (stats.early_drop ?? 0) > 0) {
-    add(
-      null,
-      'conntrack-table-full',
-      'error',
-      `conntrack dropped packets: drop ${stats.drop ?? 0}, early_drop ${stats.early_drop ?? 0}`,
-      ['conntrack -S counters (nf_conntrack: table full, dropping packet)'],
-    );
-  }
-  return out;
-}
-
-type Add = (
-  f: Flow | null,
-  kind: string,
-  severity: FindingJson['severity'],
-  summary: string,
-  evidence: string[],
-  flows?: Flow[],
-) => void;
-
-/** Packets the routing tables would not send back the way they came (rp_filter), or that left by another interface than the route says. */
-function routeFindings(table: FlowTable, ctx: HostContext, add: Add): void {
-  if (!ctx.routes.length) return;
-  const state: RoutingState = {
-    routes: ctx.routes,
-    rules4: ctx.rules.length ? ctx.rules.filter((r) => r.family !== 'ipv6') : undefined,
-    links: ctx.links,
-  };
-  const sys = Object.fromEntries(ctx.sysctls);
-  // a bridge port is part of its bridge's L3 interface: routes name the bridge
-  const l3 = (name: string): string => ctx.links.find((l) => l.ifname === name)?.master ?? name;
-  for (const f of table.flows) {
-    if (!f.iif || f.iif === 'lo' || f.l3 !== 4) continue;
-    // reverse path: where would the host send a packet to this source?
-    const back = routeLookup(state, { dst: f.orig.src });
-    if (!back.dev || back.dev === l3(f.iif) || back.decision === 'local') continue;
-    const rp = rpFilter(sys, l3(f.iif)).effective;
-    if (rp === 1) {
-      add(
-        f,
-        'rp-filter-drop',
-        f.pkts[1] === 0 ? 'error' : 'warning',
-        `${fmt(f)}: arrived on ${f.iif}, but the route back to ${f.orig.src} leaves by ${back.dev}: strict rp_filter drops it`,
-        [
-          `ip route get ${f.orig.src} → dev ${back.dev} (${back.prefix ?? '?'} in table ${back.table ?? '?'})`,
-          `rp_filter on ${f.iif}: 1 (strict)`,
-          `${f.pkts[0]} packet(s) in, ${f.pkts[1]} answered`,
-        ],
-      );
-    } else {
-      add(
-        f,
-        'asymmetric-route',
-        'info',
-        `${fmt(f)}: arrived on ${f.iif}, the route back to ${f.orig.src} leaves by ${back.dev}`,
-        [`ip route get ${f.orig.src} → dev ${back.dev}`, `rp_filter on ${f.iif}: ${rp ?? 'unknown'}`],
-      );
+    if (this.routing) routeChecks(f, ctx, this.routing, this.sys, add);
+    if (f.reply && snatOf(f)) {
+      const k = `${f.l3}|${f.proto}|${f.reply.src}|${f.reply.dst}|${f.reply.a}|${f.reply.b}`;
+      const b: FlowBrief = { id: f.id, label: fmt(f), firstT: f.firstT, lastT: f.lastT };
+      const l = this.snatByReply.get(k);
+      if (l) l.push(b);
+      else this.snatByReply.set(k, [b]);
     }
   }
-  for (const f of table.flows) {
-    if (!f.oif || !f.iif || f.l3 !== 4 || !f.reply) continue;
+
+  private brief(c: CtConnection): FlowBrief {
+    const o = c.orig;
+    const ep = (a: string, p?: number): string => (p !== undefined ? `${a}:${p}` : a);
+    return {
+      id: c.flowId!,
+      label: `${c.l3 === 6 ? 'ipv6' : 'ipv4'} ${c.proto} ${ep(o.src, o.sport)} → ${ep(o.dst, o.dport)}`,
+      firstT: c.firstTs ?? 0,
+      lastT: c.lastTs ?? 0,
+    };
+  }
+
+  /** Findings across flows, from the conntrack log and its counters; returns every finding. */
+  finish(conns: CtConnection[]): FindingJson[] {
+    const add = this.add;
+    const ctx = this.ctx;
+    // A tuple reused while conntrack still held it in TIME_WAIT (the old entry is destroyed early).
+    const reused = conns.filter((c) =>
+      c.events.some((e) => e.rec.type === 'DESTROY' && e.rec.state === 'TIME_WAIT' && e.rec.timeout !== null),
+    );
+    for (const c of reused) {
+      const f = c.flowId !== null ? this.brief(c) : undefined;
+      if (f)
+        add(
+          f,
+          'snat-port-reuse',
+          'info',
+          `${f.label}: tuple reused while conntrack held it in TIME_WAIT (entry ${c.key} destroyed early)`,
+          [`DESTROY in TIME_WAIT with timeout left`],
+        );
+    }
+
+    // SNAT port reuse: connections alive at the same time whose replies carry the same tuple.
+    for (const [, l] of this.snatByReply) {
+      if (l.length < 2) continue;
+      // only connections alive at the same time collide; a tuple reused later is not a clash
+      l.sort((a, b) => a.firstT - b.firstT);
+      if (!l.some((f, k) => k > 0 && f.firstT <= l[k - 1]!.lastT)) continue;
+      add(
+        null,
+        'snat-port-reuse',
+        'warning',
+        `${l.length} connections share one post-SNAT tuple`,
+        l.map((f) => f.label),
+        l,
+      );
+    }
+
+    // conntrack insert race: losers of a clash appear as connections without a NEW event.
+    const noNew = conns.filter(
+      (c) =>
+        c.events.length > 0 &&
+        !c.events.some((e) => e.rec.type === 'NEW' || e.rec.type === null) &&
+        c.protonum === 17,
+    );
+    const stats = counterDelta(ctx);
+    if (noNew.length || (stats.clash_resolve ?? 0) > 0 || (stats.insert_failed ?? 0) > 0) {
+      const flows = noNew
+        .map((c) => (c.flowId !== null ? this.brief(c) : undefined))
+        .filter((f): f is FlowBrief => !!f);
+      add(
+        null,
+        'conntrack-insert-race',
+        (stats.insert_failed ?? 0) > 0 ? 'error' : 'warning',
+        `UDP conntrack insert race: ${noNew.length} connection(s) without a NEW event, clash_resolve ${stats.clash_resolve ?? 0}, insert_failed ${stats.insert_failed ?? 0}`,
+        [
+          ...noNew
+            .slice(0, 20)
+            .map(
+              (c) =>
+                `conntrack id ${c.key}: first event ${c.events[0]!.rec.type} (line ${c.events[0]!.rec.line})`,
+            ),
+          `conntrack -S: clash_resolve +${stats.clash_resolve ?? 0}, insert_failed +${stats.insert_failed ?? 0}`,
+        ],
+        flows,
+      );
+    }
+    if ((stats.drop ?? 0) > 0 || (stats.early_drop ?? 0) > 0) {
+      add(
+        null,
+        'conntrack-table-full',
+        'error',
+        `conntrack dropped packets: drop ${stats.drop ?? 0}, early_drop ${stats.early_drop ?? 0}`,
+        ['conntrack -S counters (nf_conntrack: table full, dropping packet)'],
+      );
+    }
+    return this.out;
+  }
+}
+
+/** Packets the routing tables would not send back the way they came (rp_filter), or that left by another interface than the route says. */
+function routeChecks(
+  f: Flow,
+  ctx: HostContext,
+  state: RoutingState,
+  sys: Record<string, string>,
+  add: Add,
+): void {
+  // a bridge port is part of its bridge's L3 interface: routes name the bridge
+  const l3 = (name: string): string => ctx.links.find((l) => l.ifname === name)?.master ?? name;
+  if (f.iif && f.iif !== 'lo' && f.l3 === 4) {
+    // reverse path: where would the host send a packet to this source?
+    const back = routeLookup(state, { dst: f.orig.src });
+    if (back.dev && back.dev !== l3(f.iif) && back.decision !== 'local') {
+      const rp = rpFilter(sys, l3(f.iif)).effective;
+      if (rp === 1)
+        add(
+          f,
+          'rp-filter-drop',
+          f.pkts[1] === 0 ? 'error' : 'warning',
+          `${fmt(f)}: arrived on ${f.iif}, but the route back to ${f.orig.src} leaves by ${back.dev}: strict rp_filter drops it`,
+          [
+            `ip route get ${f.orig.src} → dev ${back.dev} (${back.prefix ?? '?'} in table ${back.table ?? '?'})`,
+            `rp_filter on ${f.iif}: 1 (strict)`,
+            `${f.pkts[0]} packet(s) in, ${f.pkts[1]} answered`,
+          ],
+        );
+      else
+        add(
+          f,
+          'asymmetric-route',
+          'info',
+          `${fmt(f)}: arrived on ${f.iif}, the route back to ${f.orig.src} leaves by ${back.dev}`,
+          [`ip route get ${f.orig.src} → dev ${back.dev}`, `rp_filter on ${f.iif}: ${rp ?? 'unknown'}`],
+        );
+    }
+  }
+  if (f.oif && f.iif && f.l3 === 4 && f.reply) {
     // forwarded: the route to the (post-DNAT) destination must be the interface it left by
     const fwd = routeLookup(state, { dst: f.reply.src, src: f.orig.src, iif: l3(f.iif) });
     if (fwd.dev && fwd.decision === 'forward' && fwd.dev !== l3(f.oif))

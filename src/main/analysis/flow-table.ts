@@ -129,7 +129,6 @@ export interface Flow {
   ifaces: Set<string>;
   tcp: TcpTracker | null;
   ct: CtConnection[];
-  findings: Set<string>;
   outerId: number | null;
   /** ICMP errors (RELATED) seen about this flow */
   related: number;
@@ -144,6 +143,9 @@ export interface Flow {
   /** retransmitted segments larger than 1280 bytes, and how many of them never left the host */
   bigRetrans: number;
   bigRetransLen: number;
+  /** byKey entries that point to it (removed on eviction) */
+  keys: string[];
+  synKey: string | null;
   /** a packet of it was seen leaving the host, or answered: conntrack confirmed the entry */
   confirmed: boolean;
   /** 127.0.0.0/8 or ::1 seen on a non-loopback interface */
@@ -185,7 +187,8 @@ function idleTimeout(f: Flow): number {
 
 /** The NAT-aware flow table. */
 export class FlowTable {
-  readonly flows: Flow[] = [];
+  /** flows in memory (finished ones are evicted once written) */
+  readonly flows = new Map<number, Flow>();
   /** flows changed since the last takeDirty() (for live views during ingest) */
   private dirty = new Set<Flow>();
   private readonly byKey = new Map<string, { flow: Flow; dir: 0 | 1 }>();
@@ -287,11 +290,12 @@ export class FlowTable {
       ifaces: new Set(),
       tcp: orig.proto === 6 ? new TcpTracker() : null,
       ct: [],
-      findings: new Set(),
       outerId: null,
       related: 0,
       relatedIcmp: new Set(),
       confirmed: false,
+      keys: [],
+      synKey: null,
       iif: null,
       oif: null,
       lastReplyT: null,
@@ -301,7 +305,7 @@ export class FlowTable {
       martian: null,
       ctstates: {},
     };
-    this.flows.push(f);
+    this.flows.set(f.id, f);
     return f;
   }
 
@@ -309,8 +313,37 @@ export class FlowTable {
     const cur = this.byKey.get(key);
     // the hot path: a packet of a known flow on a known tuple changes nothing
     if (cur && cur.flow === f && cur.dir === dir) return;
+    const inv = dkey(inverse(t));
     this.byKey.set(key, { flow: f, dir });
-    this.byKey.set(dkey(inverse(t)), { flow: f, dir: dir === 0 ? 1 : 0 });
+    this.byKey.set(inv, { flow: f, dir: dir === 0 ? 1 : 0 });
+    f.keys.push(key, inv);
+  }
+
+  /** Total flows made so far (also those evicted). */
+  get count(): number {
+    return this.nextId - 1;
+  }
+
+  /**
+   * Hands over and forgets flows that can no longer get packets at capture time `now`: idle beyond
+   * conntrack's timeout for their state, or closed (TIME_WAIT, CLOSE) for a few seconds. Memory then
+   * follows the number of live connections, not the size of the capture.
+   */
+  evict(now: number, onEvict: (f: Flow) => void): number {
+    let n = 0;
+    for (const f of this.flows.values()) {
+      const idle = now - f.lastT;
+      // a closed TCP connection only sees stray retransmissions after a second; others keep their
+      // conntrack timeout
+      if (!((f.tcp?.reusable() && idle > 1) || idle > idleTimeout(f))) continue;
+      onEvict(f);
+      for (const k of f.keys) if (this.byKey.get(k)?.flow === f) this.byKey.delete(k);
+      if (f.synKey && this.synWaiting.get(f.synKey) === f) this.synWaiting.delete(f.synKey);
+      this.flows.delete(f.id);
+      this.dirty.delete(f);
+      n++;
+    }
+    return n;
   }
 
   private bindCt(f: Flow, ct: CtConnection): void {
@@ -355,11 +388,8 @@ export class FlowTable {
       // with a clash, or a reused tuple after expiry), not the same connection.
       const after = inverse(tuples[tuples.length - 1]!.t);
       if (dkey(after) !== dkey(flow.reply) && dkey(tuples[tuples.length - 1]!.t) !== dkey(first.t)) {
-        const sibling = flow;
         flow = this.newFlow(first.o, first.t);
         created = true;
-        sibling.findings.add('nat-conflict');
-        flow.findings.add('nat-conflict');
       }
     }
     if (!flow) {
@@ -370,7 +400,7 @@ export class FlowTable {
           tuples.map((x) => dkey(x.t)),
         );
         if (hit) {
-          flow = hit.ct.flowId !== null ? (this.flows[hit.ct.flowId - 1] ?? null) : null;
+          flow = hit.ct.flowId !== null ? (this.flows.get(hit.ct.flowId) ?? null) : null;
           if (!flow || !this.alive(flow, o, hit.dir)) {
             flow = this.newFlow(first.o, fromTuple(hit.ct.l3, hit.ct.protonum, hit.ct.orig));
             created = true;
@@ -410,6 +440,7 @@ export class FlowTable {
       const f = this.synWaiting.get(k);
       if (f && this.alive(f, first.o, 1)) {
         this.synWaiting.delete(k);
+        f.synKey = null;
         flow = f;
         dir = 1;
         const seenOrig = f.orig;
@@ -440,8 +471,10 @@ export class FlowTable {
         first.o.tcpFlags !== null &&
         (first.o.tcpFlags & (TCP.SYN | TCP.ACK)) === TCP.SYN &&
         first.o.seq !== null
-      )
-        this.synWaiting.set(`${first.t.src}|${first.t.a}|${(first.o.seq + 1) >>> 0}`, flow);
+      ) {
+        flow.synKey = `${first.t.src}|${first.t.a}|${(first.o.seq + 1) >>> 0}`;
+        this.synWaiting.set(flow.synKey, flow);
+      }
     }
 
     if (!related) {
@@ -515,6 +548,7 @@ export class FlowTable {
 
   /** Conntrack connections never matched by a captured packet become flows of their own. */
   addUnseenConntrack(conns: CtConnection[]): Flow[] {
+    // (an evicted flow keeps its conntrack entries' flowId: they were seen)
     const out: Flow[] = [];
     for (const ct of conns) {
       if (ct.flowId !== null) continue;

@@ -80,34 +80,32 @@ function payloadHash(data: Uint8Array, off: number, len: number): number {
   return h >>> 0;
 }
 
-/** Builds the observation fields of one decoded packet (outer or inner). */
-export function observationFields(
+/** Where and when a capture record was taken. */
+export interface Placement {
+  input: number;
+  frame: number;
+  offset: number;
+  caplen: number;
+  origLen: number;
+  linkType: number;
+  tsSec: number;
+  tsNsec: number;
+  ifaceId: number | null;
+  iface: string | null;
+  dir: 0 | 1 | null;
+}
+
+/** The observation of one decoded packet (outer, or an inner tunnelled one), built as one object literal (the hot path). */
+export function makeObservation(
+  id: number,
+  at: Placement,
   p: DecodedPacket,
   data: Uint8Array,
-): Omit<
-  Observation,
-  | 'id'
-  | 'input'
-  | 'frame'
-  | 'offset'
-  | 'caplen'
-  | 'origLen'
-  | 'linkType'
-  | 'tsSec'
-  | 'tsNsec'
-  | 't'
-  | 'ifaceId'
-  | 'iface'
-  | 'dir'
-  | 'tunnelOf'
-  | 'flowId'
-  | 'flowDir'
-  | 'journeyId'
-> {
+  tunnelOf: number | null,
+): Observation {
   const l3 = p.l3 === 'ipv4' ? 4 : p.l3 === 'ipv6' ? 6 : null;
   const icmp = p.icmp;
   const tcp = p.tcp;
-  const payloadLen = tcp ? tcp.payloadLen : Math.max(0, p.payloadCaptured);
   let fp: string | null = null;
   if (l3 !== null && p.proto !== null) {
     // The fingerprint leaves out everything NAT or forwarding may change: addresses, ports, TTL,
@@ -119,6 +117,19 @@ export function observationFields(
     else fp = `${base}|${payloadHash(data, p.payloadOffset, p.payloadCaptured)}`;
   }
   return {
+    id,
+    input: at.input,
+    frame: at.frame,
+    offset: at.offset,
+    caplen: at.caplen,
+    origLen: at.origLen,
+    linkType: at.linkType,
+    tsSec: at.tsSec,
+    tsNsec: at.tsNsec,
+    t: at.tsSec + at.tsNsec / 1e9,
+    ifaceId: at.ifaceId,
+    iface: at.iface,
+    dir: at.dir,
     l3,
     src: p.src,
     dst: p.dst,
@@ -140,8 +151,12 @@ export function observationFields(
     ack: tcp ? tcp.ack : null,
     win: tcp ? tcp.window : null,
     wscale: tcp ? tcp.wscale : null,
-    payloadLen,
+    payloadLen: tcp ? tcp.payloadLen : Math.max(0, p.payloadCaptured),
     fp,
     anomaly: p.anomalies[0] ?? null,
+    tunnelOf,
+    flowId: null,
+    flowDir: null,
+    journeyId: null,
   };
 }

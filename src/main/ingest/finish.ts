@@ -69,7 +69,7 @@ export async function writeFlows(
   only?: Flow[],
 ): Promise<void> {
   const w = new BatchInserter(db, 'flows', FLOW_COLUMNS, 1000, 'INSERT OR REPLACE');
-  for (const f of only ?? table.flows) {
+  for (const f of only ?? table.flows.values()) {
     const o = toTuple(f.orig);
     const r = f.reply ? toTuple(f.reply) : null;
     const tcp = f.tcp;
@@ -121,7 +121,7 @@ export async function writeFlows(
       tcp ? tcp.history : null,
       lastCt?.state ?? null,
       f.ct.map((c) => c.key).join(','),
-      [...f.findings].join(','),
+      null, // filled from the findings once all are known
       f.outerId,
       JSON.stringify(detail),
     ]);
@@ -142,8 +142,17 @@ export async function writeFlows(
   }
 }
 
-/** Writes the findings. */
+/** Writes the findings, and each flow's finding kinds into its row. */
 export async function writeFindings(db: Db, findings: FindingJson[]): Promise<void> {
+  const byFlow = new Map<string, Set<string>>();
+  for (const f of findings)
+    for (const id of f.flows) {
+      let set = byFlow.get(id);
+      if (!set) byFlow.set(id, (set = new Set()));
+      set.add(f.kind);
+    }
+  for (const [id, kinds] of byFlow)
+    await db.run('UPDATE flows SET findings = ? WHERE id = ?', [[...kinds].join(','), Number(id)]);
   for (const f of findings) {
     await db.run('INSERT INTO findings (kind, severity, summary, ts, flows, evidence) VALUES (?,?,?,?,?,?)', [
       f.kind,

@@ -17,15 +17,14 @@ import { emptyContext, ifaceName } from '../analysis/host-context';
 import type { Journey } from '../analysis/journeys';
 import { JourneyMatcher } from '../analysis/journeys';
 import type { Observation } from '../analysis/observation';
-import { observationFields } from '../analysis/observation';
-import { analyseJourney, finishFlows } from '../analysis/analyse';
+import { makeObservation } from '../analysis/observation';
+import type { Placement } from '../analysis/observation';
+import { analyseJourney } from '../analysis/analyse';
+import { FindingCollector } from '../analysis/findings';
+import type { Flow } from '../analysis/flow-table';
 import type { Db } from '../store/db';
 import { createCase, createIndexes } from '../store/db';
-import { BatchInserter, sqlLiteral } from '../store/writer';
-
-// inlined SQL literal for the hot path: numbers and nulls without a call, strings escaped
-const lit = (v: string | number | null): string =>
-  v === null ? 'NULL' : typeof v === 'number' ? String(v) : sqlLiteral(v);
+import { BufferedInserter } from '../store/writer';
 import { readContextFile } from './context-stage';
 import type { InputFile } from './inputs';
 import { expandInputs } from './inputs';
@@ -235,8 +234,8 @@ async function run(
   let lastProgress = 0;
   let lastLive = Date.now();
   const t0 = Date.now();
-  const obsW = new BatchInserter(db, 'observations', OBS_COLUMNS);
-  const jW = new BatchInserter(db, 'journeys', JOURNEY_COLUMNS);
+  const obsW = new BufferedInserter(db, 'observations', OBS_COLUMNS);
+  const jW = new BufferedInserter(db, 'journeys', JOURNEY_COLUMNS);
   const writes: Promise<void>[] = [];
   const anomalyCounts = new Map<string, { count: number; first: number }>();
   let nextObsId = 1;
@@ -247,18 +246,63 @@ async function run(
     const asg: Assignment | null = table.assign(j);
     const a = analyseJourney(j, asg, ctx, joiner.match(j));
     const first = j.obs[0]!;
-    const w1 = jW.addLiteral(
-      `(${j.id},${asg ? asg.flow.id : 'NULL'},${asg ? asg.dir : 'NULL'},${nsText(first.tsSec, first.tsNsec)},${j.obs.length},${lit(first.l3)},${lit(first.proto)},${lit(first.ipId)},${lit(first.ipLen)},${lit(first.tcpFlags)},${lit(first.seq)},${lit(first.ack)},${lit(first.win)},${first.payloadLen},${lit(first.icmpType)},${lit(first.icmpCode)},'${a.path}',${lit(a.iif)},${lit(a.oif)},${a.firstPkt ? 1 : 0},${lit(a.ctstate)},${lit(a.reason)},${lit(a.detail)})`,
-    );
+    const jr = jW.rows;
+    jr.open();
+    jr.int(j.id, true);
+    jr.int(asg ? asg.flow.id : null);
+    jr.int(asg ? asg.dir : null);
+    jr.ns(first.tsSec, first.tsNsec);
+    jr.int(j.obs.length);
+    jr.int(first.l3);
+    jr.int(first.proto);
+    jr.int(first.ipId);
+    jr.int(first.ipLen);
+    jr.int(first.tcpFlags);
+    jr.int(first.seq);
+    jr.int(first.ack);
+    jr.int(first.win);
+    jr.int(first.payloadLen);
+    jr.int(first.icmpType);
+    jr.int(first.icmpCode);
+    jr.text(a.path);
+    jr.text(a.iif);
+    jr.text(a.oif);
+    jr.int(a.firstPkt ? 1 : 0);
+    jr.text(a.ctstate);
+    jr.text(a.reason);
+    jr.text(a.detail);
+    jr.close();
+    const w1 = jW.row();
     if (w1) writes.push(w1);
+    const or = obsW.rows;
     for (const o of j.obs) {
-      const w = obsW.addLiteral(
-        `(${o.id},${o.input},${o.frame},${o.offset},${o.caplen},${o.origLen},${o.linkType},${nsText(o.tsSec, o.tsNsec)},${lit(o.ifaceId)},${lit(o.dir)},${lit(o.src)},${lit(o.dst)},${lit(o.sport ?? o.icmpId)},${lit(o.dport ?? o.icmpId)},${lit(o.ttl)},${lit(o.flowId)},${lit(o.journeyId)},${lit(o.tunnelOf)},${lit(o.anomaly)})`,
-      );
+      or.open();
+      or.int(o.id, true);
+      or.int(o.input);
+      or.int(o.frame);
+      or.int(o.offset);
+      or.int(o.caplen);
+      or.int(o.origLen);
+      or.int(o.linkType);
+      or.ns(o.tsSec, o.tsNsec);
+      or.int(o.ifaceId);
+      or.int(o.dir);
+      or.text(o.src);
+      or.text(o.dst);
+      or.int(o.sport ?? o.icmpId);
+      or.int(o.dport ?? o.icmpId);
+      or.int(o.ttl);
+      or.int(o.flowId);
+      or.int(o.journeyId);
+      or.int(o.tunnelOf);
+      or.text(o.anomaly);
+      or.close();
+      const w = obsW.row();
       if (w) writes.push(w);
     }
   };
   const matcher = new JourneyMatcher(onJourney);
+  const findings = new FindingCollector(ctx);
 
   const macOf = new Map<string, { own: Set<string>; port: boolean }>();
   for (const l of ctx.links) {
@@ -318,7 +362,7 @@ async function run(
           const m = macOf.get(iface);
           if (m) dir = m.own.has(p.macSrc) ? 'out' : m.port ? null : 'in';
         }
-        const base = {
+        const place: Placement = {
           input: st.input,
           frame: rec.frame,
           offset: rec.dataOffset,
@@ -327,33 +371,16 @@ async function run(
           linkType: rec.linkType,
           tsSec: rec.tsSec,
           tsNsec: rec.tsNsec,
-          t: rec.tsSec + rec.tsNsec / 1e9,
           ifaceId,
           iface,
           dir: dir === 'in' ? 0 : dir === 'out' ? 1 : null,
-        } as const;
-        const outer: Observation = {
-          id: nextObsId++,
-          ...base,
-          ...observationFields(p, rec.data),
-          tunnelOf: null,
-          flowId: null,
-          flowDir: null,
-          journeyId: null,
         };
+        const outer = makeObservation(nextObsId++, place, p, rec.data, null);
         batch.push(outer);
         for (const a of p.anomalies) countAnomaly(st.input, a, rec.frame);
         let inner: DecodedPacket | null = p.inner;
         while (inner) {
-          batch.push({
-            id: nextObsId++,
-            ...base,
-            ...observationFields(inner, rec.data),
-            tunnelOf: outer.id,
-            flowId: null,
-            flowDir: null,
-            journeyId: null,
-          });
+          batch.push(makeObservation(nextObsId++, place, inner, rec.data, outer.id));
           for (const a of inner.anomalies) countAnomaly(st.input, a, rec.frame);
           inner = inner.inner;
         }
@@ -437,6 +464,15 @@ async function run(
         break;
       }
     }
+    if ((records & 16383) === 0) {
+      // finished connections leave memory: their findings are taken and their rows written
+      const done: Flow[] = [];
+      table.evict(o.t, (f) => {
+        findings.flow(f);
+        done.push(f);
+      });
+      if (done.length) writes.push(writeFlows(db, table, conns, done));
+    }
     if ((records & 4095) === 0) {
       const now = Date.now();
       if (now - lastProgress > 250) {
@@ -451,7 +487,7 @@ async function run(
           records,
           recordsPerSec: Math.round(rate),
           etaSec: bRate > 0 ? (bytesTotal - bytesDone) / bRate : null,
-          flows: table.flows.length,
+          flows: table.count,
         });
         if (opts.live && now - lastLive > 2000) {
           lastLive = now;
@@ -516,14 +552,15 @@ async function run(
     records,
     recordsPerSec: 0,
     etaSec: null,
-    flows: table.flows.length,
+    flows: table.count,
   });
   table.addUnseenConntrack(conns);
-  const findings = finishFlows(table, conns, ctx);
+  for (const f of table.flows.values()) findings.flow(f);
+  findings.finish(conns);
   await db.exec('BEGIN');
   await createIndexes(db);
   await writeFlows(db, table, conns);
-  await writeFindings(db, findings);
+  await writeFindings(db, findings.out);
   await db.run("INSERT INTO meta (key, value) VALUES ('host_source', ?)", [ctx.ifaceSource]);
   // What per-packet inference (routes, rules) needs at query time, so a case reopens without its inputs.
   await db.run("INSERT INTO meta (key, value) VALUES ('context', ?)", [
@@ -550,13 +587,13 @@ async function run(
     records,
     recordsPerSec: Math.round(records / Math.max(0.001, (Date.now() - t0) / 1000)),
     etaSec: 0,
-    flows: table.flows.length,
+    flows: table.count,
   });
   return {
     dbPath: db.path,
     inputs: summary,
     packets: records,
-    flows: table.flows.length,
+    flows: table.count,
     cancelled: isCancelled,
     seconds,
   };

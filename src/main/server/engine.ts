@@ -165,10 +165,8 @@ export class Engine {
       case 'flows.get': {
         const { id, limit } = req as Req<'flows.get'>;
         const db = this.need();
-        const d = await flowDetail(db, Number(id), limit ?? 2000);
+        const d = await flowDetail(db, Number(id), limit ?? 2000, await loadEnricher(db, [String(id)]));
         if (!d) throw new Error(`no flow ${id}`);
-        const enrich = await loadEnricher(db);
-        d.packets = (await journeys(db, { flowIds: [Number(id)], limit: limit ?? 2000 })).map(enrich);
         return d;
       }
       case 'packets.get':
@@ -269,7 +267,7 @@ export class Engine {
         closeSync(fd);
       }
     }
-    const enrich = await loadEnricher(db);
+    const enrich = await loadEnricher(db, [p.flow]);
     const trace = await db.all<{ detail: string }>(
       'SELECT detail FROM trace_packets WHERE journey_id = ? ORDER BY line',
       [id],

@@ -385,13 +385,21 @@ export async function packetLocation(
 }
 
 /** The flow view's data. */
-export async function flowDetail(db: Db, id: number, limit = 2000): Promise<FlowDetail | null> {
+export async function flowDetail(
+  db: Db,
+  id: number,
+  limit = 2000,
+  enrich: (p: PacketJson & { detail?: unknown }) => PacketJson = stripDetail,
+): Promise<FlowDetail | null> {
   const row = await db.get<FlowRow>(`${FLOW_SELECT} WHERE id = ?`, [id]);
   if (!row) return null;
   const total =
     (await db.get<{ n: number }>('SELECT count(*) AS n FROM journeys WHERE flow_id = ?', [id]))?.n ?? 0;
-  const packets = (await journeys(db, { flowIds: [id], limit })).map(stripDetail);
-  const findings = (await listFindings(db)).filter((f) => f.flows.includes(String(id)));
+  const packets = (await journeys(db, { flowIds: [id], limit })).map(enrich);
+  // the flow row names its finding kinds: only then look for the findings themselves
+  const findings = row.findings
+    ? (await listFindings(db, `instr(flows, '"${id}"') > 0`)).filter((f) => f.flows.includes(String(id)))
+    : [];
   return { flow: flowJson(row), packets, packetsTotal: total, findings };
 }
 
@@ -402,7 +410,7 @@ export function stripDetail(p: PacketJson & { detail?: unknown }): PacketJson {
 }
 
 /** Every finding. */
-export async function listFindings(db: Db): Promise<FindingJson[]> {
+export async function listFindings(db: Db, where?: string): Promise<FindingJson[]> {
   const rows = await db.all<{
     kind: string;
     severity: FindingJson['severity'];
@@ -410,7 +418,9 @@ export async function listFindings(db: Db): Promise<FindingJson[]> {
     ts: number | null;
     flows: string;
     evidence: string;
-  }>('SELECT kind, severity, summary, ts, flows, evidence FROM findings ORDER BY id');
+  }>(
+    `SELECT kind, severity, summary, ts, flows, evidence FROM findings${where ? ` WHERE ${where}` : ''} ORDER BY id`,
+  );
   return rows.map((r) => ({
     kind: r.kind,
     severity: r.severity,
