@@ -1,9 +1,24 @@
 // electron-vite: main (with the ingest worker as its own entry), preload, renderer.
 import { defineConfig } from 'electron-vite';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Plugin } from 'vite';
+
+// The one schema file is read at run time; the bundles need a copy beside them.
+const copySchema: Plugin = {
+  name: 'pathlens-copy-schema',
+  writeBundle() {
+    mkdirSync(resolve(import.meta.dirname, 'out/main'), { recursive: true });
+    copyFileSync(
+      resolve(import.meta.dirname, 'src/main/store/schema.sql'),
+      resolve(import.meta.dirname, 'out/main/schema.sql'),
+    );
+  },
+};
 
 export default defineConfig({
   main: {
+    plugins: [copySchema],
     build: {
       outDir: 'out/main',
       rollupOptions: {

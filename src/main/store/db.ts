@@ -1,9 +1,15 @@
 // SQLite access through node-sqlite3 (Node-API, so the same build loads in Node and Electron).
 import sqlite3 from 'sqlite3';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
+// Beside this module in a checkout; beside the bundle (or one level up, from a chunk) when built.
+const schemaFile = [new URL('./schema.sql', import.meta.url), new URL('../schema.sql', import.meta.url)].find(
+  (u) => existsSync(fileURLToPath(u)),
+);
+if (!schemaFile) throw new Error('pathlens: schema.sql not found next to the store module');
 /** The schema file's text; its PRAGMA user_version line is the version. */
-export const SCHEMA_SQL = readFileSync(new URL('./schema.sql', import.meta.url), 'utf8');
+export const SCHEMA_SQL = readFileSync(schemaFile, 'utf8');
 /** The schema version this build writes and reads. */
 export const SCHEMA_VERSION = Number(/PRAGMA user_version = (\d+)/.exec(SCHEMA_SQL)?.[1] ?? 0);
 
