@@ -70,6 +70,36 @@ export function App() {
   const name = useAppState(selCaseName);
   const flowsHref = useAppState(selFlowsHash);
 
+  // Files, folders and bundles dropped on the window are ingested as a new case (desktop app: the
+  // preload tells their paths; a browser page cannot know paths, so it says how instead).
+  const [dropNote, setDropNote] = useState<string | null>(null);
+  useEffect(() => {
+    const over = (e: DragEvent) => {
+      if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+    };
+    const drop = (e: DragEvent) => {
+      const files = [...(e.dataTransfer?.files ?? [])];
+      if (!files.length) return;
+      e.preventDefault();
+      const bridge = window.pathlens;
+      const paths = bridge?.pathForFile ? files.map((f) => bridge.pathForFile!(f)).filter((p) => p) : [];
+      if (!paths.length) {
+        setDropNote(
+          'A browser page cannot read file paths: run `pathlens serve FILES…` or open them in the desktop app.',
+        );
+        return;
+      }
+      setDropNote(null);
+      void c.ingest(paths);
+    };
+    window.addEventListener('dragover', over);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('drop', drop);
+    };
+  }, [c]);
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => c.onKey(e);
     document.addEventListener('keydown', onKey);
@@ -126,6 +156,11 @@ export function App() {
         )}
       </header>
       <IngestBar />
+      {dropNote && (
+        <div className="drop-note" role="status" data-testid="drop-note">
+          {dropNote}
+        </div>
+      )}
       <main className="main">
         {view === 'overview' && <OverviewView />}
         {view === 'flows' && <FlowsView />}

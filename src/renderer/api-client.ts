@@ -6,7 +6,8 @@ import { createHttpApi } from './http-transport';
 
 declare global {
   interface Window {
-    pathlens?: PathlensApi;
+    /** the preload bridge; `pathForFile` tells a dropped file's path (Electron hides it otherwise) */
+    pathlens?: PathlensApi & { pathForFile?: (file: File) => string };
   }
 }
 

@@ -281,6 +281,15 @@ export class Controller {
     }
   }
 
+  /** Starts ingesting files into a new case (dropped on the window, or chosen in the app). */
+  async ingest(paths: string[]): Promise<void> {
+    try {
+      await this.api.call('ingest.start', { paths });
+    } catch (e) {
+      this.store.dispatch(exportChanged, { status: 'error', message: `could not open: ${message(e)}` });
+    }
+  }
+
   async cancelIngest(): Promise<void> {
     const job = this.state.ingest?.job;
     if (!job) return;

@@ -1,7 +1,7 @@
 // Issue 2 acceptance on real kernel captures: every conntrack connection's original tuple and its
 // reply tuple (inverted) are the tuples of flows pathlens reconstructs, and SLL2 interface names and
 // directions agree with the per-interface pcapng of the same traffic.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,32 @@ describe.each(SCENARIOS)('lab %s', (name) => {
     // from the capture alone, every connection the capture saw is a flow (some only exist in conntrack)
     expect(seenInCapture).toBeGreaterThan(0);
   });
+
+  it.skipIf(!existsSync(dir))(
+    'a conntrack log without timestamps is aligned to the capture by tuples',
+    async () => {
+      const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { flows: TruthFlow[] };
+      const untimed = join(tmp, `${name}-untimed.log`);
+      // `conntrack -E -o id` without `timestamp`: the same events, no `[sec.usec]` prefix
+      writeFileSync(untimed, readFileSync(join(dir, 'conntrack.log'), 'utf8').replace(/^\[[\d.]+\]\t/gm, ''));
+      const db = join(tmp, `${name}-untimed.sqlite`);
+      await ingest({ dbPath: db, inputs: [join(dir, 'capture.pcap'), join(dir, 'ip-link.json'), untimed] });
+      const c = await openCase(db);
+      try {
+        const flows = await allFlows(c);
+        const keys = new Set(flows.map((f) => `${key(f.orig)}#${f.reply ? key(f.reply) : ''}`));
+        for (const t of truth.flows) {
+          if (!['tcp', 'udp', 'icmp', 'icmpv6'].includes(t.proto)) continue;
+          expect(keys.has(`${key(t.orig)}#${key(t.reply)}`), `${name}: conntrack flow ${t.id}`).toBe(true);
+        }
+        // every packet that conntrack tracked is in a flow carrying conntrack's tuples
+        const bound = flows.filter((f) => f.conntrack && f.packets.orig + f.packets.reply > 0);
+        expect(bound.length).toBeGreaterThan(0);
+      } finally {
+        await c.close();
+      }
+    },
+  );
 
   it.skipIf(!existsSync(join(dir, 'capture-ifaces.pcapng')))(
     'SLL2 interface names and directions match the pcapng',

@@ -1,5 +1,4 @@
 // Per-journey analysis during ingest (state needs time order), and per-flow conclusions at the end.
-import type { NatStepJson } from '../../shared/report';
 import type { Assignment } from './flow-table';
 import type { HostContext } from './host-context';
 import type { Journey } from './journeys';
@@ -29,10 +28,11 @@ export function analyseJourney(
 ): JourneyAnalysis {
   const first = j.obs[0]!;
   const path = guessPath(j, ctx, traces);
-  const nat: NatStepJson[] = natSteps(j, path);
+  // NAT steps are derived from the stored copies when shown (store/queries.ts): only whether any
+  // rewrite was seen matters here, as capture evidence of NAT.
+  const natSeen = j.obs.length > 1 && natSteps(j, path).length > 0;
   let d: Record<string, unknown> | null = null;
   const more = (k: string, v: unknown): void => void ((d ??= {})[k] = v);
-  if (nat.length) more('nat', nat);
   if (traces.length) more('nf', traceNetfilter(traces.map((r) => r.t)));
   let ctstate: string | null = null;
   let reason: string | null = null;
@@ -71,7 +71,7 @@ export function analyseJourney(
     // confirmed, so its retransmissions are "first packets" too); INVALID packets never see them.
     if (ctstate === 'NEW' && !f.confirmed) firstPkt = true;
     if (asg.dir === 1 || j.obs.some((o) => o.dir === 1) || path.kind === 'local') f.confirmed = true;
-    if (nat.length) f.natEvidence.add('capture');
+    if (natSeen) f.natEvidence.add('capture');
   }
   return {
     ctstate,

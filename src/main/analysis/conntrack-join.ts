@@ -53,6 +53,8 @@ export interface CtConnection {
   destroyed: boolean;
   /** the flow it was joined to */
   flowId: number | null;
+  /** for a log without timestamps: the time of the first packet joined to it (aligned by tuple) */
+  aligned: number | null;
 }
 
 /** A conntrack tuple in the report's form. */
@@ -114,6 +116,7 @@ export function groupConntrack(events: CtEvent[]): CtConnection[] {
         destroyTs: null,
         destroyed: false,
         flowId: null,
+        aligned: null,
       };
       open.set(base, c);
       all.push(c);

@@ -228,8 +228,14 @@ export class FlowTable {
         ![all[0]!, all[all.length - 1]!].every((x) => this.ctByKey.get(x)?.some((y) => y.ct === c.ct))
       )
         continue;
-      const first = c.ct.firstTs;
+      const first = c.ct.firstTs ?? c.ct.aligned;
       const end = c.ct.destroyTs;
+      if (first === null) {
+        // a log without timestamps: entries in log order, each taken by the first packets that match
+        // it (and then aligned to their time), so a reused tuple's later entries go to later packets
+        if (c.ct.flowId === null) return c;
+        continue;
+      }
       // conntrack -E stamps the receive time, just after the packet that caused the event: an entry
       // is a candidate from shortly before its first event until shortly after its DESTROY
       if (first !== null && t < first - 0.5) continue;
@@ -240,7 +246,9 @@ export class FlowTable {
       } else if (!later || first! < later.ct.firstTs!) later = c;
     }
     // … else one whose first event came a little later (a slow listener)
-    return best ?? later;
+    if (best || later) return best ?? later;
+    // every untimed entry of this tuple is taken: the last one goes on (its flow may still be alive)
+    return list.filter((c) => c.ct.firstTs === null).at(-1) ?? null;
   }
 
   /** A journey belongs to a flow only if none of its tuples is another flow's, nor outside the flow's conntrack entry. */
@@ -348,6 +356,7 @@ export class FlowTable {
 
   private bindCt(f: Flow, ct: CtConnection): void {
     if (f.ct.includes(ct)) return;
+    if (ct.firstTs === null && ct.aligned === null) ct.aligned = f.firstT;
     f.ct.push(ct);
     ct.flowId = f.id;
     const o = fromTuple(ct.l3, ct.protonum, ct.orig);

@@ -3,6 +3,7 @@
 import type { Hook, NatStepJson, Tuple } from '../../shared/report';
 import type { Assignment } from './flow-table';
 import { obsTuple, toTuple } from './flow-table';
+import type { DTuple } from './flow-table';
 import type { HostContext } from './host-context';
 import { isLocalAddress } from './host-context';
 import type { Journey } from './journeys';
@@ -89,8 +90,40 @@ function isBroadcastish(ip: string): boolean {
 
 /** NAT rewrites visible between the first and the last copy of one packet. */
 export function natSteps(j: Journey, path: PathGuess): NatStepJson[] {
-  const tuples = j.obs.map(obsTuple).filter((t) => t !== null);
+  return natStepsOf(
+    j.obs.map(obsTuple).filter((t) => t !== null),
+    path.kind,
+  );
+}
+
+/** One stored copy of a packet (observations row) as a directed tuple. */
+export function copyTuple(
+  l3: 4 | 6,
+  proto: number,
+  c: { src: string; dst: string; sport: number | null; dport: number | null },
+  icmpType: number | null,
+  icmpCode: number | null,
+): DTuple {
+  // ICMP echo copies store the echo id in both port columns
+  return (
+    obsTuple({
+      l3,
+      proto,
+      src: c.src,
+      dst: c.dst,
+      sport: proto === 1 || proto === 58 ? null : c.sport,
+      dport: proto === 1 || proto === 58 ? null : c.dport,
+      icmpType,
+      icmpCode,
+      icmpId: proto === 1 || proto === 58 ? c.sport : null,
+    } as Observation) ?? { l3, proto, src: c.src, dst: c.dst, a: '', b: '' }
+  );
+}
+
+/** NAT rewrites between the first and the last of a packet's tuples, placed at the hooks the path implies. */
+export function natStepsOf(tuples: DTuple[], kind: string): NatStepJson[] {
   if (tuples.length < 2) return [];
+  const path = { kind };
   const a = tuples[0]!;
   const b = tuples[tuples.length - 1]!;
   const steps: NatStepJson[] = [];

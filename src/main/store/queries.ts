@@ -5,7 +5,6 @@ import type {
   FindingJson,
   FlowJson,
   Hook,
-  NatStepJson,
   ObservationJson,
   PacketJson,
   ReportHost,
@@ -15,6 +14,7 @@ import type {
 } from '../../shared/report';
 import type { Db } from './db';
 import type { StoredJourneyDetail } from '../analysis/packet-infer';
+import { copyTuple, natStepsOf } from '../analysis/packet-path';
 
 interface FlowRow {
   id: number;
@@ -222,6 +222,7 @@ interface JourneyRow {
   seq: number | null;
   ack: number | null;
   icmp_type: number | null;
+  icmp_code: number | null;
   path: string;
   iif: string | null;
   oif: string | null;
@@ -312,7 +313,23 @@ export function packetJson(j: JourneyRow, obs: ObsRow[]): PacketJson & { detail:
     observations,
     ctstate: j.ctstate,
     ctstate_reason: j.ct_reason,
-    nat: (more.nat as NatStepJson[] | undefined) ?? [],
+    nat:
+      j.l3 !== null && j.proto !== null
+        ? natStepsOf(
+            obs
+              .filter((o) => o.tunnel_of === null && o.src !== null && o.dst !== null)
+              .map((o) =>
+                copyTuple(
+                  j.l3 as 4 | 6,
+                  j.proto!,
+                  { src: o.src!, dst: o.dst!, sport: o.sport, dport: o.dport },
+                  j.icmp_type,
+                  j.icmp_code,
+                ),
+              ),
+            j.path,
+          )
+        : [],
     netfilter: more.nf ?? { hooks, source: 'inferred' },
     detail,
   };
@@ -336,7 +353,7 @@ export function hooksOfPath(path: string): Hook[] {
   }
 }
 
-const JOURNEY_SELECT = `SELECT id, flow_id, dir, ts_ns / 1e9 AS t, l3, proto, ip_id, ip_len, tcp_flags, seq, ack, icmp_type, path, iif, oif,
+const JOURNEY_SELECT = `SELECT id, flow_id, dir, ts_ns / 1e9 AS t, l3, proto, ip_id, ip_len, tcp_flags, seq, ack, icmp_type, icmp_code, path, iif, oif,
   first_pkt, ctstate, ct_reason, detail FROM journeys`;
 
 /** Packets (journeys) of some flows, or of all, in time order. */
