@@ -69,8 +69,16 @@ export function analyseJourney(
     f.ctstates[ctstate] = (f.ctstates[ctstate] ?? 0) + 1;
     // nat chains see a connection's packets until its entry is confirmed (a dropped SYN is never
     // confirmed, so its retransmissions are "first packets" too); INVALID packets never see them.
-    if (ctstate === 'NEW' && !f.confirmed) firstPkt = true;
-    if (asg.dir === 1 || j.obs.some((o) => o.dir === 1) || path.kind === 'local') f.confirmed = true;
+    // Confirmation happens as the first packet leaves (POSTROUTING) or is delivered: a packet that
+    // arrived before that moment (the UDP insert race: two datagrams at once) is a first packet too.
+    if (ctstate === 'NEW' && (f.confirmedAt === null || first.t < f.confirmedAt)) firstPkt = true;
+    if (
+      f.confirmedAt === null &&
+      (asg.dir === 1 || j.obs.some((o) => o.dir === 1) || path.kind === 'local')
+    ) {
+      const out = j.obs.find((o) => o.dir === 1);
+      f.confirmedAt = out ? out.t : first.t;
+    }
     if (natSeen) f.natEvidence.add('capture');
   }
   return {

@@ -146,8 +146,8 @@ export interface Flow {
   /** byKey entries that point to it (removed on eviction) */
   keys: string[];
   synKey: string | null;
-  /** a packet of it was seen leaving the host, or answered: conntrack confirmed the entry */
-  confirmed: boolean;
+  /** when a packet of it was seen leaving the host, or answered: conntrack confirmed the entry then */
+  confirmedAt: number | null;
   /** 127.0.0.0/8 or ::1 seen on a non-loopback interface */
   martian: string | null;
   /** packets per ctstate */
@@ -301,7 +301,7 @@ export class FlowTable {
       outerId: null,
       related: 0,
       relatedIcmp: new Set(),
-      confirmed: false,
+      confirmedAt: null,
       keys: [],
       synKey: null,
       iif: null,
