@@ -24,7 +24,8 @@ import { FindingCollector } from '../analysis/findings';
 import type { Flow } from '../analysis/flow-table';
 import type { Db } from '../store/db';
 import { createCase, createIndexes } from '../store/db';
-import { BufferedInserter } from '../store/writer';
+import { BufferedInserter, FixedRowInserter } from '../store/writer';
+import type { FixedColumn } from '../store/writer';
 import { readContextFile } from './context-stage';
 import type { InputFile } from './inputs';
 import { expandInputs } from './inputs';
@@ -105,6 +106,42 @@ const JOURNEY_COLUMNS = [
   'ct_reason',
   'detail',
 ] as const;
+
+// Field widths of the fixed-width fast path ('t' = text); wider values take the SQL text path.
+const OBS_WIDTHS = [12, 4, 10, 14, 7, 7, 5, 19, 6, 1, '39t', '39t', 5, 5, 3, 10, 12, 12, '24t'] as const;
+const JOURNEY_WIDTHS = [
+  12,
+  10,
+  1,
+  19,
+  5,
+  1,
+  3,
+  10,
+  6,
+  3,
+  10,
+  10,
+  5,
+  6,
+  3,
+  3,
+  '16t',
+  '16t',
+  '16t',
+  1,
+  '11t',
+  '48t',
+] as const;
+
+function fixed(names: readonly string[], widths: ReadonlyArray<number | string>): FixedColumn[] {
+  return names.map((name, i) => {
+    const w = widths[i]!;
+    return typeof w === 'number'
+      ? { name, width: w, kind: 'int' }
+      : { name, width: parseInt(w, 10), kind: 'text' };
+  });
+}
 
 /** Integer nanoseconds as text (SQLite stores it as INTEGER; JS numbers cannot hold it exactly). */
 export function nsText(sec: number, nsec: number): string {
@@ -236,6 +273,8 @@ async function run(
   const t0 = Date.now();
   const obsW = new BufferedInserter(db, 'observations', OBS_COLUMNS);
   const jW = new BufferedInserter(db, 'journeys', JOURNEY_COLUMNS);
+  const obsFast = new FixedRowInserter(db, 'observations', fixed(OBS_COLUMNS, OBS_WIDTHS));
+  const jFast = new FixedRowInserter(db, 'journeys', fixed(JOURNEY_COLUMNS.slice(0, -1), JOURNEY_WIDTHS));
   const writes: Promise<void>[] = [];
   const anomalyCounts = new Map<string, { count: number; first: number }>();
   let nextObsId = 1;
@@ -246,36 +285,95 @@ async function run(
     const asg: Assignment | null = table.assign(j);
     const a = analyseJourney(j, asg, ctx, joiner.match(j));
     const first = j.obs[0]!;
-    const jr = jW.rows;
-    jr.open();
-    jr.int(j.id, true);
-    jr.int(asg ? asg.flow.id : null);
-    jr.int(asg ? asg.dir : null);
-    jr.ns(first.tsSec, first.tsNsec);
-    jr.int(j.obs.length);
-    jr.int(first.l3);
-    jr.int(first.proto);
-    jr.int(first.ipId);
-    jr.int(first.ipLen);
-    jr.int(first.tcpFlags);
-    jr.int(first.seq);
-    jr.int(first.ack);
-    jr.int(first.win);
-    jr.int(first.payloadLen);
-    jr.int(first.icmpType);
-    jr.int(first.icmpCode);
-    jr.text(a.path);
-    jr.text(a.iif);
-    jr.text(a.oif);
-    jr.int(a.firstPkt ? 1 : 0);
-    jr.text(a.ctstate);
-    jr.text(a.reason);
-    jr.text(a.detail);
-    jr.close();
-    const w1 = jW.row();
-    if (w1) writes.push(w1);
-    const or = obsW.rows;
+    // the fixed-width fast path, or SQL text for a row that does not fit it (long names, details)
+    const jf = jFast;
+    jf.begin();
+    const fast =
+      a.detail === null &&
+      jf.int(j.id) &&
+      jf.int(asg ? asg.flow.id : null) &&
+      jf.int(asg ? asg.dir : null) &&
+      jf.ns(first.tsSec, first.tsNsec) &&
+      jf.int(j.obs.length) &&
+      jf.int(first.l3) &&
+      jf.int(first.proto) &&
+      jf.int(first.ipId) &&
+      jf.int(first.ipLen) &&
+      jf.int(first.tcpFlags) &&
+      jf.int(first.seq) &&
+      jf.int(first.ack) &&
+      jf.int(first.win) &&
+      jf.int(first.payloadLen) &&
+      jf.int(first.icmpType) &&
+      jf.int(first.icmpCode) &&
+      jf.text(a.path) &&
+      jf.text(a.iif) &&
+      jf.text(a.oif) &&
+      jf.int(a.firstPkt ? 1 : 0) &&
+      jf.text(a.ctstate) &&
+      jf.text(a.reason);
+    if (fast) {
+      const w = jf.end();
+      if (w) writes.push(w);
+    } else {
+      const jr = jW.rows;
+      jr.open();
+      jr.int(j.id, true);
+      jr.int(asg ? asg.flow.id : null);
+      jr.int(asg ? asg.dir : null);
+      jr.ns(first.tsSec, first.tsNsec);
+      jr.int(j.obs.length);
+      jr.int(first.l3);
+      jr.int(first.proto);
+      jr.int(first.ipId);
+      jr.int(first.ipLen);
+      jr.int(first.tcpFlags);
+      jr.int(first.seq);
+      jr.int(first.ack);
+      jr.int(first.win);
+      jr.int(first.payloadLen);
+      jr.int(first.icmpType);
+      jr.int(first.icmpCode);
+      jr.text(a.path);
+      jr.text(a.iif);
+      jr.text(a.oif);
+      jr.int(a.firstPkt ? 1 : 0);
+      jr.text(a.ctstate);
+      jr.text(a.reason);
+      jr.text(a.detail);
+      jr.close();
+      const w = jW.row();
+      if (w) writes.push(w);
+    }
     for (const o of j.obs) {
+      const of = obsFast;
+      of.begin();
+      const ok =
+        of.int(o.id) &&
+        of.int(o.input) &&
+        of.int(o.frame) &&
+        of.int(o.offset) &&
+        of.int(o.caplen) &&
+        of.int(o.origLen) &&
+        of.int(o.linkType) &&
+        of.ns(o.tsSec, o.tsNsec) &&
+        of.int(o.ifaceId) &&
+        of.int(o.dir) &&
+        of.text(o.src) &&
+        of.text(o.dst) &&
+        of.int(o.sport ?? o.icmpId) &&
+        of.int(o.dport ?? o.icmpId) &&
+        of.int(o.ttl) &&
+        of.int(o.flowId) &&
+        of.int(o.journeyId) &&
+        of.int(o.tunnelOf) &&
+        of.text(o.anomaly);
+      if (ok) {
+        const w = of.end();
+        if (w) writes.push(w);
+        continue;
+      }
+      const or = obsW.rows;
       or.open();
       or.int(o.id, true);
       or.int(o.input);
@@ -494,6 +592,8 @@ async function run(
           await Promise.all(writes.splice(0));
           await obsW.drain();
           await jW.drain();
+          await obsFast.drain();
+          await jFast.drain();
           await writeFlows(db, table, conns, table.takeDirty());
           // readers (WAL) see committed data only
           await db.exec('COMMIT; BEGIN');
@@ -511,6 +611,8 @@ async function run(
   await Promise.all(writes.splice(0));
   await obsW.flush();
   await jW.flush();
+  await obsFast.flush();
+  await jFast.flush();
   for (let i = 0; i < joiner.joined.length; i += 400) {
     const part = joiner.joined.slice(i, i + 400);
     await db.run(
