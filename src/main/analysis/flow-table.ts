@@ -384,8 +384,9 @@ export class FlowTable {
     let created = false;
 
     const keys = tuples.map((x) => dkey(x.t));
-    for (const { o, t } of tuples) {
-      const hit = this.byKey.get(dkey(t));
+    for (let i = 0; i < tuples.length; i++) {
+      const { o } = tuples[i]!;
+      const hit = this.byKey.get(keys[i]!);
       if (hit && this.alive(hit.flow, o, hit.dir) && this.consistent(hit.flow, keys)) {
         flow = hit.flow;
         dir = hit.dir;
@@ -489,8 +490,7 @@ export class FlowTable {
     if (!related) {
       // Every tuple this packet carried belongs to the flow in this direction (NAT legs).
       for (let i = 0; i < tuples.length; i++) this.register(tuples[i]!.t, flow, dir, keys[i]);
-      const distinct = new Set(tuples.map((x) => dkey(x.t)));
-      if (distinct.size > 1) {
+      if (keys.some((k) => k !== keys[0])) {
         flow.natEvidence.add('capture');
         if (flow.replySource !== 'conntrack') {
           // orig packets: the last copy is after NAT, its inverse is the reply tuple;

@@ -13,7 +13,7 @@ export interface Journey {
 export class JourneyMatcher {
   private readonly queue: Journey[] = [];
   private head = 0;
-  private readonly open = new Map<string, Journey>();
+  private readonly open = new Map<number, Journey>();
   private nextId = 1;
 
   /**

@@ -41,8 +41,8 @@ export interface Observation {
   win: number | null;
   wscale: number | null;
   payloadLen: number;
-  /** NAT-invariant fingerprint of the packet (see journeys.ts), null when not IP */
-  fp: string | null;
+  /** NAT-invariant fingerprint of the packet (see journeys.ts): a 52-bit hash, null when not IP */
+  fp: number | null;
   anomaly: string | null;
   /** for an inner (tunnelled) packet: the outer observation's id */
   tunnelOf: number | null;
@@ -66,6 +66,13 @@ export function tcpFlagLetters(flags: number): string {
   if (flags & TCP.ECE) s += 'E';
   if (flags & TCP.CWR) s += 'C';
   return s;
+}
+
+// a 32-bit mixing step (murmur3 finaliser style), for fingerprints
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ (v >>> 0), 0xcc9e2d51);
+  h = (h << 15) | (h >>> 17);
+  return Math.imul(h, 0x1b873593) ^ (v >>> 16);
 }
 
 // FNV-1a over a few payload bytes: payloads are NAT-invariant, so copies of one packet on both sides
@@ -106,15 +113,23 @@ export function makeObservation(
   const l3 = p.l3 === 'ipv4' ? 4 : p.l3 === 'ipv6' ? 6 : null;
   const icmp = p.icmp;
   const tcp = p.tcp;
-  let fp: string | null = null;
+  let fp: number | null = null;
   if (l3 !== null && p.proto !== null) {
     // The fingerprint leaves out everything NAT or forwarding may change: addresses, ports, TTL,
-    // checksums, the ICMP echo id.
-    const base = `${p.proto}|${p.ipLen ?? ''}|${l3 === 4 ? (p.ipId ?? '') : ''}|${p.fragOffset}`;
-    if (tcp) fp = `${base}|${tcp.seq}|${tcp.ack}|${tcp.flags}|${tcp.window}`;
+    // checksums, the ICMP echo id. A number, not a string: this runs for every record.
+    let h = mix(
+      mix(mix(0x9e3779b9, p.proto), p.ipLen ?? 0),
+      (l3 === 4 ? (p.ipId ?? 0) : 0) ^ (p.fragOffset << 16),
+    );
+    if (tcp) h = mix(mix(mix(mix(h, tcp.seq), tcp.ack), tcp.flags), tcp.window);
     else if (icmp)
-      fp = `${base}|${icmp.type}|${icmp.code}|${icmp.seq ?? ''}|${payloadHash(data, p.payloadOffset, p.payloadCaptured)}`;
-    else fp = `${base}|${payloadHash(data, p.payloadOffset, p.payloadCaptured)}`;
+      h = mix(
+        mix(mix(h, (icmp.type << 8) | icmp.code), icmp.seq ?? 0),
+        payloadHash(data, p.payloadOffset, p.payloadCaptured),
+      );
+    else h = mix(h, payloadHash(data, p.payloadOffset, p.payloadCaptured));
+    // 52 bits: two 32-bit lanes folded, exact as a JS number
+    fp = (h >>> 0) * 0x100000 + (mix(h, 0x85ebca6b) >>> 12);
   }
   return {
     id,

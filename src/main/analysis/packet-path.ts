@@ -24,15 +24,27 @@ function isLoopback(o: Observation): boolean {
   );
 }
 
+const FORWARD: Hook[] = ['PREROUTING', 'FORWARD', 'POSTROUTING'];
+const OUTPUT: Hook[] = ['OUTPUT', 'POSTROUTING'];
+const INPUT: Hook[] = ['PREROUTING', 'INPUT'];
+
 /** Hooks from where the packet was seen: in and out → forwarded; only out → local output; only in → local input. */
 export function guessPath(j: Journey, ctx: HostContext, traces: TraceRef[] = []): PathGuess {
   // The kernel's trace, where there is one, says which way the packet went.
   const traced = fromTrace(traces);
   if (traced) return traced;
-  const ins = j.obs.filter((o) => o.dir === 0 && o.tunnelOf === null);
-  const outs = j.obs.filter((o) => o.dir === 1 && o.tunnelOf === null);
+  // first copy seen arriving, last copy seen leaving (outer packets only)
+  let inObs: Observation | null = null;
+  let outObs: Observation | null = null;
+  let loop = false;
+  for (const o of j.obs) {
+    if (isLoopback(o)) loop = true;
+    if (o.tunnelOf !== null) continue;
+    if (o.dir === 0 && !inObs) inObs = o;
+    else if (o.dir === 1) outObs = o;
+  }
   const first = j.obs[0]!;
-  if (j.obs.some(isLoopback)) {
+  if (loop) {
     return {
       kind: 'local',
       hooks: ['OUTPUT', 'POSTROUTING', 'PREROUTING', 'INPUT'],
@@ -40,23 +52,15 @@ export function guessPath(j: Journey, ctx: HostContext, traces: TraceRef[] = [])
       oif: 'lo',
     };
   }
-  if (ins.length && outs.length) {
-    return {
-      kind: 'forward',
-      hooks: ['PREROUTING', 'FORWARD', 'POSTROUTING'],
-      iif: ins[0]!.iface,
-      oif: outs[outs.length - 1]!.iface,
-    };
-  }
-  if (outs.length)
-    return { kind: 'output', hooks: ['OUTPUT', 'POSTROUTING'], iif: null, oif: outs[0]!.iface };
-  if (ins.length) {
+  if (inObs && outObs) return { kind: 'forward', hooks: FORWARD, iif: inObs.iface, oif: outObs.iface };
+  if (outObs) return { kind: 'output', hooks: OUTPUT, iif: null, oif: outObs.iface };
+  if (inObs) {
     const dst = first.dst;
     // Delivered locally when the destination is ours; an arriving packet that is not ours and never
     // left was routed to FORWARD (or dropped before) — without addresses we cannot tell.
     if (dst !== null && ctx.ifaces.length > 0 && !isLocalAddress(ctx, dst) && !isBroadcastish(dst))
-      return { kind: 'forward-dropped', hooks: ['PREROUTING', 'FORWARD'], iif: ins[0]!.iface, oif: null };
-    return { kind: 'input', hooks: ['PREROUTING', 'INPUT'], iif: ins[0]!.iface, oif: null };
+      return { kind: 'forward-dropped', hooks: ['PREROUTING', 'FORWARD'], iif: inObs.iface, oif: null };
+    return { kind: 'input', hooks: INPUT, iif: inObs.iface, oif: null };
   }
   return { kind: 'unknown', hooks: [], iif: first.iface, oif: null };
 }
