@@ -64,7 +64,7 @@ describe('IP tunnels', () => {
       anomalies: [],
     });
     const routed = fx.ethGreKey.slice();
-    routed[34] |= 0x40;
+    routed[34] = routed[34]! | 0x40;
     expect(decodeFrame(1, routed)).toMatchObject({ inner: null, anomalies: ['gre.unsupported'] });
   });
 
