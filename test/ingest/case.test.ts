@@ -21,7 +21,8 @@ describe('case file', () => {
     const c = await openCase(db);
     try {
       const r = await buildReport(c);
-      const kind = (name: string): string | undefined => r.inputs.find((i) => i.path.endsWith(`/${name}`))?.kind;
+      const kind = (name: string): string | undefined =>
+        r.inputs.find((i) => i.path.endsWith(`/${name}`))?.kind;
       expect(kind('capture.pcap')).toBe('pcap');
       expect(kind('capture-ifaces.pcapng')).toBe('pcapng');
       expect(kind('conntrack-ext.log')).toBe('conntrack-events');
