@@ -7,6 +7,7 @@ import { dnatOf, snatOf, toTuple } from './flow-table';
 import type { HostContext } from './host-context';
 import type { RoutingState } from './routing';
 import { routeLookup } from './routing';
+import { markAtRouting } from './route-mark';
 import { rpFilter } from '../context/sysctl';
 
 function fmt(f: Flow): string {
@@ -320,7 +321,20 @@ function routeChecks(
   }
   if (f.oif && f.iif && f.l3 === 4 && f.reply) {
     // forwarded: the route to the (post-DNAT) destination must be the interface it left by
-    const fwd = routeLookup(state, { dst: f.reply.src, src: f.orig.src, iif: l3(f.iif) });
+    const t = toTuple(f.orig);
+    const mark = markAtRouting(ctx.iptables.ipv4, {
+      family: 'ipv4',
+      src: t.src,
+      dst: t.dst,
+      proto: f.proto === 6 ? 'tcp' : f.proto === 17 ? 'udp' : String(f.proto),
+      sport: t.sport,
+      dport: t.dport,
+      iif: f.iif,
+      local: false,
+    });
+    // a mark the ruleset sets but the simulation cannot settle: the route is unknown, say nothing
+    if (mark === null) return;
+    const fwd = routeLookup(state, { dst: f.reply.src, src: f.orig.src, iif: l3(f.iif), mark });
     if (fwd.dev && fwd.decision === 'forward' && fwd.dev !== l3(f.oif))
       add(
         f,

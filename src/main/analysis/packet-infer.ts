@@ -10,6 +10,7 @@ import type { SimKind, SimPacket } from './netfilter';
 import { simulate } from './netfilter';
 import type { RoutingState } from './routing';
 import { routeLookup } from './routing';
+import { markAtRouting } from './route-mark';
 import type { HostIface } from './host-context';
 
 /** The context stored with a case (meta 'context'). */
@@ -93,7 +94,17 @@ export function packetInference(
           ? { dst: after.dst, src: after.src }
           : { dst: after.dst, src: first.src, iif: inObs?.iface ?? d.i ?? undefined };
       if (q.iif === undefined && d.k !== 'output' && d.k !== 'local') delete (q as { iif?: string }).iif;
-      const r = routeLookup(routing, q);
+      const mark = markAtRouting(l3 === 'ipv6' ? ctx.iptables.ipv6 : ctx.iptables.ipv4, {
+        family: l3,
+        src: first.src,
+        dst: first.dst,
+        proto: d.p != null ? (PROTO[d.p] ?? String(d.p)) : undefined,
+        sport: first.sport,
+        dport: first.dport,
+        iif: inObs?.iface ?? d.i,
+        local: d.k === 'output' || d.k === 'local',
+      });
+      const r = routeLookup(routing, mark ? { ...q, mark } : q);
       const decision = ['local', 'forward', 'output', 'blackhole', 'unreachable', 'prohibit'].includes(
         r.decision,
       )
