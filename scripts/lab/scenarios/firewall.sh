@@ -6,18 +6,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 pl_begin firewall "${1:-}" "router FORWARD policy DROP: DROP tcp/81 (SYN retransmits), REJECT tcp/82 + udp/83 (RELATED ICMP), ctstate INVALID DROP with injected SYN/ACK, RST, SYN+FIN; HTTP, closed port, UDP, ping accepted"
-pl_ns client C
-pl_ns node N
-pl_ns server S
-pl_veth "$C" eth0 "$N" eth0 02:00:0a:0a:01:02 02:00:0a:0a:01:01
-pl_veth "$N" eth1 "$S" eth0 02:00:0a:0a:02:01 02:00:0a:0a:02:02
-pl_addr "$C" eth0 10.10.1.2/24
-pl_addr "$N" eth0 10.10.1.1/24
-pl_addr "$N" eth1 10.10.2.1/24
-pl_addr "$S" eth0 10.10.2.2/24
-ip -n "$C" route add default via 10.10.1.1
-ip -n "$S" route add default via 10.10.2.1
-pl_sysctl "$N" net.ipv4.ip_forward=1
+pl_topo_router 1
 
 pl_node "$N"
 ipt() { ip netns exec "$N" iptables "$@"; }

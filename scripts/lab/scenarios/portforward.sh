@@ -8,17 +8,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 pl_begin portforward "${1:-}" "client -> router(node) -> server; DNAT router:8080->server:80 (+8081->closed port, udp 7777), MASQUERADE; HTTP, ping, RSTs, UDP echo"
-pl_ns client C
-pl_ns node N
-pl_ns server S
-pl_veth "$C" eth0 "$N" eth0 02:00:0a:0a:01:02 02:00:0a:0a:01:01
-pl_veth "$N" eth1 "$S" eth0 02:00:0a:0a:02:01 02:00:0a:0a:02:02
-pl_addr "$C" eth0 10.10.1.2/24
-pl_addr "$N" eth0 10.10.1.1/24
-pl_addr "$N" eth1 10.10.2.1/24
-pl_addr "$S" eth0 10.10.2.2/24
-ip -n "$C" route add default via 10.10.1.1
-pl_sysctl "$N" net.ipv4.ip_forward=1
+# the server has no default route: replies reach the client only through the masquerade
+pl_topo_router 0
 
 pl_node "$N"
 ipt() { ip netns exec "$N" iptables "$@"; }

@@ -11,7 +11,7 @@ import { parseSysctl } from '../context/sysctl';
 import { parseTrace } from '../context/trace';
 import type { HostContext } from '../analysis/host-context';
 import type { Db } from '../store/db';
-import { BatchInserter } from '../store/writer';
+import { SqlRowInserter } from '../store/writer';
 
 /** Result of reading one text input. */
 export interface ContextReadResult {
@@ -26,6 +26,27 @@ async function writeWarnings(db: Db, input: number, warnings: TextWarning[]): Pr
     await db.run('INSERT INTO warnings (input_id, line, message) VALUES (?,?,?)', [input, w.line, w.message]);
 }
 
+/** Rules of a ruleset dump (iptables-save or nft), in chain order. */
+async function writeRules(db: Db, rows: Array<Array<string | number | null>>): Promise<void> {
+  const w = new SqlRowInserter(db, 'ruleset_rules', [
+    'input_id',
+    'line',
+    'family',
+    'tbl',
+    'chain',
+    'idx',
+    'text',
+    'packets',
+    'bytes',
+    'target',
+  ]);
+  for (const r of rows) {
+    const p = w.add(r);
+    if (p) await p;
+  }
+  await w.flush();
+}
+
 /** Parses one text input of a known kind, stores its records, and adds them to the context. */
 export async function readContextFile(
   db: Db,
@@ -38,7 +59,7 @@ export async function readContextFile(
     case 'conntrack-events':
     case 'conntrack-table': {
       const r = parseConntrack(text);
-      const w = new BatchInserter(db, 'ct_events', [
+      const w = new SqlRowInserter(db, 'ct_events', [
         'id',
         'input_id',
         'line',
@@ -138,23 +159,21 @@ export async function readContextFile(
           );
         }
       }
-      for (const rule of r.records) {
-        await db.run(
-          'INSERT INTO ruleset_rules (input_id, line, family, tbl, chain, idx, text, packets, bytes, target) VALUES (?,?,?,?,?,?,?,?,?,?)',
-          [
-            input,
-            rule.line,
-            rule.family,
-            rule.table,
-            rule.chain,
-            rule.index,
-            rule.text,
-            rule.counters?.packets ?? null,
-            rule.counters?.bytes ?? null,
-            rule.target.kind,
-          ],
-        );
-      }
+      await writeRules(
+        db,
+        r.records.map((rule) => [
+          input,
+          rule.line,
+          rule.family,
+          rule.table,
+          rule.chain,
+          rule.index,
+          rule.text,
+          rule.counters?.packets ?? null,
+          rule.counters?.bytes ?? null,
+          rule.target.kind,
+        ]),
+      );
       if (r.ruleset.tables.length) {
         const fam = r.ruleset.family;
         // A second dump of the same family (e.g. legacy and nft backends) adds its tables.
@@ -166,23 +185,21 @@ export async function readContextFile(
     }
     case 'nft-ruleset': {
       const r = parseNft(text);
-      for (const rule of r.records) {
-        await db.run(
-          'INSERT INTO ruleset_rules (input_id, line, family, tbl, chain, idx, text, packets, bytes, target) VALUES (?,?,?,?,?,?,?,?,?,?)',
-          [
-            input,
-            rule.line,
-            rule.family,
-            rule.table,
-            rule.chain,
-            rule.index,
-            rule.text,
-            rule.counters?.packets ?? null,
-            rule.counters?.bytes ?? null,
-            rule.verdict.kind,
-          ],
-        );
-      }
+      await writeRules(
+        db,
+        r.records.map((rule) => [
+          input,
+          rule.line,
+          rule.family,
+          rule.table,
+          rule.chain,
+          rule.index,
+          rule.text,
+          rule.counters?.packets ?? null,
+          rule.counters?.bytes ?? null,
+          rule.verdict.kind,
+        ]),
+      );
       ctx.nft.push(r.ruleset);
       await writeWarnings(db, input, r.warnings);
       return { records: r.records.length, warnings: r.warnings.length };
@@ -209,7 +226,7 @@ export async function readContextFile(
     }
     case 'ip-route': {
       const r = parseIpRoute(text);
-      const w = new BatchInserter(db, 'routes', [
+      const w = new SqlRowInserter(db, 'routes', [
         'input_id',
         'line',
         'family',

@@ -4,7 +4,7 @@ import type { CtConnection } from '../analysis/conntrack-join';
 import type { Flow, FlowTable } from '../analysis/flow-table';
 import { dnatOf, protoName, snatOf, toTuple } from '../analysis/flow-table';
 import type { Db } from '../store/db';
-import { BatchInserter } from '../store/writer';
+import { SqlRowInserter } from '../store/writer';
 import { nsText } from './pipeline';
 
 const FLOW_COLUMNS = [
@@ -68,7 +68,7 @@ export async function writeFlows(
   conns: CtConnection[],
   only?: Flow[],
 ): Promise<void> {
-  const w = new BatchInserter(db, 'flows', FLOW_COLUMNS, 1000, 'INSERT OR REPLACE');
+  const w = new SqlRowInserter(db, 'flows', FLOW_COLUMNS, 1000, 'INSERT OR REPLACE');
   for (const f of only ?? table.flows.values()) {
     const o = toTuple(f.orig);
     const r = f.reply ? toTuple(f.reply) : null;

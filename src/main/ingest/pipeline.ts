@@ -24,8 +24,8 @@ import { FindingCollector } from '../analysis/findings';
 import type { Flow } from '../analysis/flow-table';
 import type { Db } from '../store/db';
 import { createCase, createIndexes } from '../store/db';
-import { BufferedInserter, FixedRowInserter } from '../store/writer';
-import type { FixedColumn } from '../store/writer';
+import { FixedRowInserter, SqlRowInserter } from '../store/writer';
+import type { FixedColumn, RowSink } from '../store/writer';
 import { readContextFile } from './context-stage';
 import type { InputFile } from './inputs';
 import { expandInputs } from './inputs';
@@ -271,8 +271,8 @@ async function run(
   let lastProgress = 0;
   let lastLive = Date.now();
   const t0 = Date.now();
-  const obsW = new BufferedInserter(db, 'observations', OBS_COLUMNS);
-  const jW = new BufferedInserter(db, 'journeys', JOURNEY_COLUMNS);
+  const obsW = new SqlRowInserter(db, 'observations', OBS_COLUMNS);
+  const jW = new SqlRowInserter(db, 'journeys', JOURNEY_COLUMNS);
   const obsFast = new FixedRowInserter(db, 'observations', fixed(OBS_COLUMNS, OBS_WIDTHS));
   const jFast = new FixedRowInserter(db, 'journeys', fixed(JOURNEY_COLUMNS.slice(0, -1), JOURNEY_WIDTHS));
   const writes: Promise<void>[] = [];
@@ -286,116 +286,58 @@ async function run(
     const a = analyseJourney(j, asg, ctx, joiner.match(j));
     const first = j.obs[0]!;
     // the fixed-width fast path, or SQL text for a row that does not fit it (long names, details)
-    const jf = jFast;
-    jf.begin();
-    const fast =
-      a.detail === null &&
-      jf.int(j.id) &&
-      jf.int(asg ? asg.flow.id : null) &&
-      jf.int(asg ? asg.dir : null) &&
-      jf.ns(first.tsSec, first.tsNsec) &&
-      jf.int(j.obs.length) &&
-      jf.int(first.l3) &&
-      jf.int(first.proto) &&
-      jf.int(first.ipId) &&
-      jf.int(first.ipLen) &&
-      jf.int(first.tcpFlags) &&
-      jf.int(first.seq) &&
-      jf.int(first.ack) &&
-      jf.int(first.win) &&
-      jf.int(first.payloadLen) &&
-      jf.int(first.icmpType) &&
-      jf.int(first.icmpCode) &&
-      jf.text(a.path) &&
-      jf.text(a.iif) &&
-      jf.text(a.oif) &&
-      jf.int(a.firstPkt ? 1 : 0) &&
-      jf.text(a.ctstate) &&
-      jf.text(a.reason);
-    if (fast) {
-      const w = jf.end();
+    const putJourney = (w: RowSink): boolean =>
+      w.int(j.id) &&
+      w.int(asg ? asg.flow.id : null) &&
+      w.int(asg ? asg.dir : null) &&
+      w.ns(first.tsSec, first.tsNsec) &&
+      w.int(j.obs.length) &&
+      w.int(first.l3) &&
+      w.int(first.proto) &&
+      w.int(first.ipId) &&
+      w.int(first.ipLen) &&
+      w.int(first.tcpFlags) &&
+      w.int(first.seq) &&
+      w.int(first.ack) &&
+      w.int(first.win) &&
+      w.int(first.payloadLen) &&
+      w.int(first.icmpType) &&
+      w.int(first.icmpCode) &&
+      w.text(a.path) &&
+      w.text(a.iif) &&
+      w.text(a.oif) &&
+      w.int(a.firstPkt ? 1 : 0) &&
+      w.text(a.ctstate) &&
+      w.text(a.reason);
+    if (a.detail === null && jFast.tryRow(putJourney)) {
+      const w = jFast.end();
       if (w) writes.push(w);
     } else {
-      const jr = jW.rows;
-      jr.open();
-      jr.int(j.id, true);
-      jr.int(asg ? asg.flow.id : null);
-      jr.int(asg ? asg.dir : null);
-      jr.ns(first.tsSec, first.tsNsec);
-      jr.int(j.obs.length);
-      jr.int(first.l3);
-      jr.int(first.proto);
-      jr.int(first.ipId);
-      jr.int(first.ipLen);
-      jr.int(first.tcpFlags);
-      jr.int(first.seq);
-      jr.int(first.ack);
-      jr.int(first.win);
-      jr.int(first.payloadLen);
-      jr.int(first.icmpType);
-      jr.int(first.icmpCode);
-      jr.text(a.path);
-      jr.text(a.iif);
-      jr.text(a.oif);
-      jr.int(a.firstPkt ? 1 : 0);
-      jr.text(a.ctstate);
-      jr.text(a.reason);
-      jr.text(a.detail);
-      jr.close();
-      const w = jW.row();
+      const w = jW.row((r) => putJourney(r) && r.text(a.detail));
       if (w) writes.push(w);
     }
     for (const o of j.obs) {
-      const of = obsFast;
-      of.begin();
-      const ok =
-        of.int(o.id) &&
-        of.int(o.input) &&
-        of.int(o.frame) &&
-        of.int(o.offset) &&
-        of.int(o.caplen) &&
-        of.int(o.origLen) &&
-        of.int(o.linkType) &&
-        of.ns(o.tsSec, o.tsNsec) &&
-        of.int(o.ifaceId) &&
-        of.int(o.dir) &&
-        of.text(o.src) &&
-        of.text(o.dst) &&
-        of.int(o.sport ?? o.icmpId) &&
-        of.int(o.dport ?? o.icmpId) &&
-        of.int(o.ttl) &&
-        of.int(o.flowId) &&
-        of.int(o.journeyId) &&
-        of.int(o.tunnelOf) &&
-        of.text(o.anomaly);
-      if (ok) {
-        const w = of.end();
-        if (w) writes.push(w);
-        continue;
-      }
-      const or = obsW.rows;
-      or.open();
-      or.int(o.id, true);
-      or.int(o.input);
-      or.int(o.frame);
-      or.int(o.offset);
-      or.int(o.caplen);
-      or.int(o.origLen);
-      or.int(o.linkType);
-      or.ns(o.tsSec, o.tsNsec);
-      or.int(o.ifaceId);
-      or.int(o.dir);
-      or.text(o.src);
-      or.text(o.dst);
-      or.int(o.sport ?? o.icmpId);
-      or.int(o.dport ?? o.icmpId);
-      or.int(o.ttl);
-      or.int(o.flowId);
-      or.int(o.journeyId);
-      or.int(o.tunnelOf);
-      or.text(o.anomaly);
-      or.close();
-      const w = obsW.row();
+      const putObs = (w: RowSink): boolean =>
+        w.int(o.id) &&
+        w.int(o.input) &&
+        w.int(o.frame) &&
+        w.int(o.offset) &&
+        w.int(o.caplen) &&
+        w.int(o.origLen) &&
+        w.int(o.linkType) &&
+        w.ns(o.tsSec, o.tsNsec) &&
+        w.int(o.ifaceId) &&
+        w.int(o.dir) &&
+        w.text(o.src) &&
+        w.text(o.dst) &&
+        w.int(o.sport ?? o.icmpId) &&
+        w.int(o.dport ?? o.icmpId) &&
+        w.int(o.ttl) &&
+        w.int(o.flowId) &&
+        w.int(o.journeyId) &&
+        w.int(o.tunnelOf) &&
+        w.text(o.anomaly);
+      const w = obsFast.tryRow(putObs) ? obsFast.end() : obsW.row(putObs);
       if (w) writes.push(w);
     }
   };
