@@ -1,7 +1,7 @@
 // Findings that the shipped kernel runs show (the UDP insert race), and the one no namespace here can
 // reproduce (a full conntrack table: nf_conntrack_max is read-only inside a netns on this kernel),
 // checked from the counters `conntrack -S` prints when it happens.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,25 @@ describe('findings', () => {
     expect(race).toBeDefined();
     expect(race!.flows.length).toBeGreaterThan(0);
     expect(race!.evidence?.join(' ')).toMatch(/clash_resolve \+\d+/);
+  });
+
+  it('conntrack-insert-race from the capture alone: one per clash loser the kernel logged', async () => {
+    const truth = JSON.parse(readFileSync(join(LAB, 'udp-dns', 'truth.json'), 'utf8')) as {
+      flows: unknown[];
+      sources: { flows: { flows_without_NEW_event: number } };
+    };
+    const inputs = ['capture.pcap', 'ip-addr.json', 'ip-route.json', 'iptables-save.txt'].map((f) =>
+      join(LAB, 'udp-dns', f),
+    );
+    const f = await findings(inputs, 'udp-dns-capture-only');
+    const races = f.filter((x) => x.kind === 'conntrack-insert-race');
+    expect(races.length).toBe(truth.sources.flows.flows_without_NEW_event);
+    const db = await openCase(join(tmp, 'udp-dns-capture-only.sqlite'));
+    try {
+      expect((await db.get<{ n: number }>('SELECT count(*) AS n FROM flows'))?.n).toBe(truth.flows.length);
+    } finally {
+      await db.close();
+    }
   });
 
   it('conntrack-table-full from conntrack -S drop counters', async () => {

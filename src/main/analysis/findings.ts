@@ -168,6 +168,18 @@ export class FindingCollector {
           'no ICMP fragmentation-needed / packet-too-big reached the sender (dropped by a firewall, or never sent)',
         ],
       );
+    if (f.raceWith !== null && !f.ct.length)
+      // seen in the capture alone (a conntrack log, when there is one, tells it better below)
+      add(
+        f,
+        'conntrack-insert-race',
+        f.pkts[1] === 0 ? 'error' : 'warning',
+        `${fmt(f)}: sent ${(f.raceGap * 1000).toFixed(2)} ms after flow ${f.raceWith} on the same tuple and NATed to another backend (${f.reply?.src ?? '?'})${f.pkts[1] === 0 ? ', never answered' : ''}`,
+        [
+          `flow ${f.raceWith} and flow ${f.id} share the original tuple; their reply tuples differ: two conntrack entries raced to insert (clash)`,
+          'a resolver whose query went unanswered retries after its timeout (5 s for glibc)',
+        ],
+      );
     // SNAT had to pick another source port: another connection held the original one
     if (
       f.reply &&
@@ -184,7 +196,7 @@ export class FindingCollector {
         [`reply tuple ${f.reply.src}:${f.reply.a} → ${f.reply.dst}:${f.reply.b}`],
       );
     if (this.routing) routeChecks(f, ctx, this.routing, this.sys, add);
-    if (f.reply && snatOf(f)) {
+    if (f.reply && snatOf(f) && f.pkts[0] > 0) {
       const k = `${f.l3}|${f.proto}|${f.reply.src}|${f.reply.dst}|${f.reply.a}|${f.reply.b}`;
       const b: FlowBrief = { id: f.id, label: fmt(f), firstT: f.firstT, lastT: f.lastT };
       const l = this.snatByReply.get(k);

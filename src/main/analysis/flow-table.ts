@@ -143,6 +143,9 @@ export interface Flow {
   /** retransmitted segments larger than 1280 bytes, and how many of them never left the host */
   bigRetrans: number;
   bigRetransLen: number;
+  /** the flow it raced with: the same UDP tuple sent within ms and NATed differently (clash) */
+  raceWith: number | null;
+  raceGap: number;
   /** byKey entries that point to it (removed on eviction) */
   keys: string[];
   synKey: string | null;
@@ -255,7 +258,8 @@ export class FlowTable {
   private consistent(f: Flow, keys: string[]): boolean {
     for (const k of keys) {
       const h = this.byKey.get(k);
-      if (h && h.flow !== f) return false;
+      // race siblings share their pre-NAT tuple: that key says nothing about which of them it is
+      if (h && h.flow !== f && h.flow.raceWith !== f.id && f.raceWith !== h.flow.id) return false;
     }
     const ct = f.ct[f.ct.length - 1];
     // the packet's ends (as it arrived, as it left) must be the entry's tuples; copies in between
@@ -302,6 +306,8 @@ export class FlowTable {
       related: 0,
       relatedIcmp: new Set(),
       confirmedAt: null,
+      raceWith: null,
+      raceGap: 0,
       keys: [],
       synKey: null,
       iif: null,
@@ -398,8 +404,14 @@ export class FlowTable {
       // with a clash, or a reused tuple after expiry), not the same connection.
       const after = inverse(tuples[tuples.length - 1]!.t);
       if (dkey(after) !== dkey(flow.reply) && dkey(tuples[tuples.length - 1]!.t) !== dkey(first.t)) {
+        const sibling = flow;
         flow = this.newFlow(first.o, first.t);
         created = true;
+        // two datagrams of one tuple NATed two ways within milliseconds: the conntrack insert race
+        if (flow.proto === 17 && first.o.t - sibling.firstT < 0.05) {
+          flow.raceWith = sibling.id;
+          flow.raceGap = first.o.t - sibling.firstT;
+        }
       }
     }
     if (!flow) {
