@@ -128,6 +128,20 @@ export function packetInference(
               : null,
         source: 'ip-route',
       };
+    } else if (d.k !== 'unknown') {
+      // No routing tables in the case: the decision as the capture shows it, and said so.
+      const decision: RouteJson['decision'] =
+        d.k === 'input' || d.k === 'local' ? 'local' : d.k === 'output' ? 'output' : 'forward';
+      out.route = {
+        decision,
+        table: null,
+        prefix: null,
+        gateway: null,
+        dev: d.k === 'input' || d.k === 'local' ? (d.k === 'local' ? 'lo' : null) : (outObs?.iface ?? null),
+        pref_src: null,
+        matches_observed: null,
+        source: 'inferred',
+      };
     }
     const ruleset = l3 === 'ipv6' ? ctx.iptables.ipv6 : ctx.iptables.ipv4;
     let inferred: NetfilterJson | null = null;

@@ -488,11 +488,19 @@ export async function hostInfo(db: Db): Promise<ReportHost> {
       for (const a of addrs) if (!prev.addresses.includes(a)) prev.addresses.push(a);
     } else seen.set(r.name, { index: r.ifindex, name: r.name, addresses: addrs, mac: r.mac });
   }
+  if (!rows.length) {
+    // no `ip addr` in the case: the interfaces the captures name (their addresses are unknown)
+    const seenIfaces = await db.all<{ name: string; ifindex: number | null }>(
+      "SELECT name, min(ifindex) AS ifindex FROM interfaces WHERE name IS NOT NULL AND name != '' GROUP BY name ORDER BY ifindex, name",
+    );
+    for (const r of seenIfaces) seen.set(r.name, { index: r.ifindex, name: r.name, addresses: [] });
+  }
   const name =
     (await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'host_name'"))?.value ?? null;
   const src =
     (await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'host_source'"))?.value ?? 'none';
-  return { name, interfaces: [...seen.values()], source: src as ReportHost['source'] };
+  const source = rows.length ? (src as ReportHost['source']) : seen.size ? 'inferred' : 'none';
+  return { name, interfaces: [...seen.values()], source };
 }
 
 /** Counts for the summary. */
