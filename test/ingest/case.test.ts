@@ -1,6 +1,6 @@
 // The case file: the report of a lab folder lists every input with its kind and count and the
 // host's interfaces; a case reopens without its inputs; an ingest can be cancelled.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,29 @@ describe('case file', () => {
     const before = await read();
     rmSync(dir, { recursive: true, force: true });
     expect(await read()).toBe(before);
+  });
+
+  it('a damaged bundle is reported, and the other inputs are still read', async () => {
+    const dir = join(tmp, 'damaged');
+    mkdirSync(dir);
+    // gzip magic, then garbage
+    writeFileSync(
+      join(dir, 'node.tar.gz'),
+      Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.alloc(300, 0x5a)]),
+    );
+    cpSync(join(LAB, 'firewall', 'capture.pcap'), join(dir, 'capture.pcap'));
+    const db = join(tmp, 'damaged.sqlite');
+    const r = await ingest({ dbPath: db, inputs: [dir] });
+    expect(r.packets).toBe(85);
+    const c = await openCase(db);
+    try {
+      const inputs = (await buildReport(c)).inputs;
+      const bundle = inputs.find((i) => i.path.endsWith('node.tar.gz'));
+      expect(bundle?.warnings[0]?.message).toMatch(/not a readable \.tar\.gz bundle/);
+      expect(bundle?.warnings[0]?.offset).toBe(0);
+    } finally {
+      await c.close();
+    }
   });
 
   it('cancels a running ingest and keeps what was read', async () => {

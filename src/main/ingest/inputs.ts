@@ -12,6 +12,8 @@ export interface InputFile {
   path: string;
   size: number;
   mtimeMs: number;
+  /** a bundle that could not be read (whole or in part): shown as an input with this warning */
+  error?: string;
 }
 
 const GZIP = [0x1f, 0x8b];
@@ -133,14 +135,18 @@ export async function expandInputs(paths: string[], extractRoot: string): Promis
       const fst = statSync(f);
       if (/\.(tar\.gz|tgz)$/i.test(f) && isGzip(f)) {
         const dest = join(extractRoot, basename(f).replace(/\.(tar\.gz|tgz)$/i, ''));
-        const members = existsSync(dest) ? [] : await extractTarGz(f, dest);
-        const listed = members.length
-          ? members
-          : (() => {
-              const l: string[] = [];
-              walk(dest, l);
-              return l;
-            })();
+        let error: string | null = null;
+        if (!existsSync(dest)) {
+          try {
+            await extractTarGz(f, dest);
+          } catch (e) {
+            // a damaged bundle keeps the members read before the damage
+            error = `not a readable .tar.gz bundle (${e instanceof Error ? e.message : String(e)}); members read before the damage are kept`;
+          }
+        }
+        const listed: string[] = [];
+        if (existsSync(dest)) walk(dest, listed);
+        if (error) out.push({ display: f, path: f, size: fst.size, mtimeMs: fst.mtimeMs, error });
         for (const m of listed) {
           const mst = statSync(m);
           out.push({

@@ -192,6 +192,7 @@ async function run(
   started: number,
 ): Promise<IngestResult> {
   const kinds: Array<Kind | null> = files.map((f) => {
+    if (f.error) return null;
     const override = opts.kinds?.[f.path] ?? opts.kinds?.[f.display];
     if (override) return override;
     const fd = openSync(f.path, 'r');
@@ -212,8 +213,10 @@ async function run(
       kinds[i] ?? 'unknown',
       f.size,
       Math.round(f.mtimeMs),
-      kinds[i] ? 'pending' : 'skipped',
+      f.error ? 'error' : kinds[i] ? 'pending' : 'skipped',
     ]);
+    if (f.error)
+      await db.run('INSERT INTO warnings (input_id, offset, message) VALUES (?,?,?)', [i, 0, f.error]);
   }
   await db.exec('COMMIT');
 

@@ -19,9 +19,15 @@ if (port) {
   }).then(
     (result) => port.postMessage({ type: 'done', result }),
     (err: unknown) =>
+      // the message for users; the stack only when asked for (PATHLENS_DEBUG=1)
       port.postMessage({
         type: 'error',
-        message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        message:
+          err instanceof Error
+            ? process.env.PATHLENS_DEBUG
+              ? (err.stack ?? err.message)
+              : err.message
+            : String(err),
       }),
   );
 }
