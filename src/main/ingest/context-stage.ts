@@ -54,11 +54,17 @@ export async function readContextFile(
   kind: Kind,
   text: string,
   ctx: HostContext,
+  lineOffset = 0,
 ): Promise<ContextReadResult> {
   switch (kind) {
     case 'conntrack-events':
     case 'conntrack-table': {
       const r = parseConntrack(text);
+      // a piece of a large log (see pipeline.ts): lines count from the start of the file
+      if (lineOffset) {
+        for (const rec of r.records) rec.line += lineOffset;
+        for (const w of r.warnings) w.line += lineOffset;
+      }
       const w = new SqlRowInserter(db, 'ct_events', [
         'id',
         'input_id',
