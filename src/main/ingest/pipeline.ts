@@ -195,13 +195,19 @@ async function run(
     if (f.error) return null;
     const override = opts.kinds?.[f.path] ?? opts.kinds?.[f.display];
     if (override) return override;
-    const fd = openSync(f.path, 'r');
     try {
-      const head = Buffer.alloc(Math.min(65536, f.size));
-      readSync(fd, head, 0, head.length, 0);
-      return detectKind(head);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(f.path, 'r');
+      try {
+        const head = Buffer.alloc(Math.min(65536, f.size));
+        readSync(fd, head, 0, head.length, 0);
+        return detectKind(head);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      // unreadable (permissions, vanished): reported as that input's error, the others go on
+      f.error = `cannot read: ${(e as Error).message}`;
+      return null;
     }
   });
   await db.exec('BEGIN');
@@ -242,10 +248,23 @@ async function run(
   for (let i = 0; i < files.length; i++) {
     const kind = kinds[i];
     if (!kind || kind === 'pcap' || kind === 'pcapng') continue;
-    const r =
-      (kind === 'conntrack-events' || kind === 'conntrack-table') && files[i]!.size > PIECE
-        ? await readInPieces(db, i, kind, files[i]!.path, ctx)
-        : await readContextFile(db, i, kind, readFileSync(files[i]!.path, 'utf8'), ctx);
+    let r: { records: number; warnings: number };
+    try {
+      r =
+        (kind === 'conntrack-events' || kind === 'conntrack-table') && files[i]!.size > PIECE
+          ? await readInPieces(db, i, kind, files[i]!.path, ctx)
+          : await readContextFile(db, i, kind, readFileSync(files[i]!.path, 'utf8'), ctx);
+    } catch (e) {
+      // one input that cannot be read (too large for one string, I/O error) costs only itself
+      await db.run('INSERT INTO warnings (input_id, offset, message) VALUES (?,?,?)', [
+        i,
+        0,
+        `cannot read: ${(e as Error).message}`,
+      ]);
+      await db.run('UPDATE inputs SET status = ? WHERE id = ?', ['error', i]);
+      summary[i]!.warnings++;
+      continue;
+    }
     summary[i]!.records = r.records;
     summary[i]!.warnings = r.warnings;
     await db.run('UPDATE inputs SET records = ?, status = ? WHERE id = ?', [r.records, 'done', i]);

@@ -90,9 +90,7 @@ const [SCHEMA_TABLES, SCHEMA_INDEXES] = SCHEMA_SQL.split('-- INDEXES:') as [stri
 /** Creates a fresh case file with the schema's tables (WAL, tuned for one bulk writer). */
 export async function createCase(path: string): Promise<Db> {
   const db = await Db.open(path, 'create');
-  await db.exec(
-    'PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;',
-  );
+  await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;');
   await db.exec(SCHEMA_TABLES);
   return db;
 }
