@@ -114,7 +114,7 @@ export interface Flow {
   orig: DTuple;
   /** the reply tuple once known (conntrack, or a reply seen, or a NATed copy seen) */
   reply: DTuple | null;
-  replySource: 'conntrack' | 'capture' | null;
+  replySource: 'conntrack' | 'capture' | 'ruleset' | null;
   natEvidence: Set<NatEvidence>;
   natRules: Set<string>;
   firstT: number;
@@ -510,7 +510,9 @@ export class FlowTable {
           flow.reply = dir === 0 ? inverse(tuples[tuples.length - 1]!.t) : first.t;
           flow.replySource = 'capture';
         }
-      } else if (dir === 1 && flow.replySource === null) {
+      } else if (dir === 1 && flow.replySource === null && first.o.dir === 0) {
+        // a reply seen arriving is still as the server sent it: conntrack's reply tuple. One seen
+        // leaving (or of unknown direction) may already be de-NATed and says nothing.
         flow.reply = first.t;
         flow.replySource = 'capture';
       }

@@ -425,6 +425,12 @@ function icmpMatch(want: string, p: SimPacket): Tri {
 }
 
 /** Splits `ip[:port[-port]]`, `[v6]:port`, `ip-ip` into the first address and port. */
+/** `addr:port`, with an IPv6 address in brackets (`[fd00::2]:80`) so the port stays readable. */
+function natEndpoint(addr: string, port: number | undefined): string {
+  if (port === undefined || Number.isNaN(port)) return addr;
+  return `${addr.includes(':') ? `[${addr}]` : addr}:${port}`;
+}
+
 function parseNatTo(to: string): { addr?: string; port?: number } {
   const v6 = /^\[([^\]]+)\](?::(\d+))?/.exec(to);
   if (v6) return { addr: v6[1]!.split('-')[0]!, ...(v6[2] ? { port: Number(v6[2]) } : {}) };
@@ -730,7 +736,7 @@ function applyNat(rule: IptablesRule, ctx: HookCtx, res: SimResult, options: Sim
       kind: 'DNAT',
       target: t.kind,
       rule: rule.text,
-      to: `${addr ?? p.dst}${port !== undefined ? `:${port}` : ''}`,
+      to: natEndpoint(addr ?? p.dst, port),
     });
     return;
   }
@@ -749,6 +755,6 @@ function applyNat(rule: IptablesRule, ctx: HookCtx, res: SimResult, options: Sim
     kind: 'SNAT',
     target: t.kind,
     rule: rule.text,
-    to: `${addr ?? '?'}${port !== undefined ? `:${port}` : ''}`,
+    to: natEndpoint(addr ?? '?', port),
   });
 }

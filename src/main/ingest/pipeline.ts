@@ -22,6 +22,7 @@ import type { Placement } from '../analysis/observation';
 import { analyseJourney } from '../analysis/analyse';
 import { FindingCollector } from '../analysis/findings';
 import type { Flow } from '../analysis/flow-table';
+import { natFromRuleset } from '../analysis/nat-infer';
 import type { Db } from '../store/db';
 import { createCase, createIndexes } from '../store/db';
 import { FixedRowInserter, SqlRowInserter } from '../store/writer';
@@ -367,6 +368,18 @@ async function run(
   };
   const matcher = new JourneyMatcher(onJourney);
   const findings = new FindingCollector(ctx);
+  // a reply tuple the capture and conntrack did not show: what the ruleset says, when certain
+  const settleNat = (f: Flow): void => {
+    if (f.reply || f.pkts[0] === 0) return;
+    const r = natFromRuleset(f, ctx);
+    if (!r) return;
+    for (const rule of r.rules) f.natRules.add(rule);
+    if (r.reply) {
+      f.reply = r.reply;
+      f.replySource = 'ruleset';
+      f.natEvidence.add('ruleset');
+    }
+  };
 
   const macOf = new Map<string, { own: Set<string>; port: boolean }>();
   for (const l of ctx.links) {
@@ -532,6 +545,7 @@ async function run(
       // finished connections leave memory: their findings are taken and their rows written
       const done: Flow[] = [];
       table.evict(o.t, (f) => {
+        settleNat(f);
         findings.flow(f);
         done.push(f);
       });
@@ -623,7 +637,10 @@ async function run(
     flows: table.count,
   });
   table.addUnseenConntrack(conns);
-  for (const f of table.flows.values()) findings.flow(f);
+  for (const f of table.flows.values()) {
+    settleNat(f);
+    findings.flow(f);
+  }
   findings.finish(conns);
   await db.exec('BEGIN');
   await createIndexes(db);
