@@ -26,8 +26,24 @@ async function writeWarnings(db: Db, input: number, warnings: TextWarning[]): Pr
     await db.run('INSERT INTO warnings (input_id, line, message) VALUES (?,?,?)', [input, w.line, w.message]);
 }
 
+/** The fields iptables-save and nft rules share. */
+interface RuleLike {
+  line: number;
+  family: string;
+  table: string;
+  chain: string;
+  index: number;
+  text: string;
+  counters?: { packets: number; bytes: number };
+}
+
 /** Rules of a ruleset dump (iptables-save or nft), in chain order. */
-async function writeRules(db: Db, rows: Array<Array<string | number | null>>): Promise<void> {
+async function writeRules<R extends RuleLike>(
+  db: Db,
+  input: number,
+  rules: R[],
+  target: (r: R) => string,
+): Promise<void> {
   const w = new SqlRowInserter(db, 'ruleset_rules', [
     'input_id',
     'line',
@@ -40,8 +56,19 @@ async function writeRules(db: Db, rows: Array<Array<string | number | null>>): P
     'bytes',
     'target',
   ]);
-  for (const r of rows) {
-    const p = w.add(r);
+  for (const r of rules) {
+    const p = w.add([
+      input,
+      r.line,
+      r.family,
+      r.table,
+      r.chain,
+      r.index,
+      r.text,
+      r.counters?.packets ?? null,
+      r.counters?.bytes ?? null,
+      target(r),
+    ]);
     if (p) await p;
   }
   await w.flush();
@@ -165,21 +192,7 @@ export async function readContextFile(
           );
         }
       }
-      await writeRules(
-        db,
-        r.records.map((rule) => [
-          input,
-          rule.line,
-          rule.family,
-          rule.table,
-          rule.chain,
-          rule.index,
-          rule.text,
-          rule.counters?.packets ?? null,
-          rule.counters?.bytes ?? null,
-          rule.target.kind,
-        ]),
-      );
+      await writeRules(db, input, r.records, (rule) => rule.target.kind);
       if (r.ruleset.tables.length) {
         const fam = r.ruleset.family;
         // A second dump of the same family (e.g. legacy and nft backends) adds its tables.
@@ -191,21 +204,7 @@ export async function readContextFile(
     }
     case 'nft-ruleset': {
       const r = parseNft(text);
-      await writeRules(
-        db,
-        r.records.map((rule) => [
-          input,
-          rule.line,
-          rule.family,
-          rule.table,
-          rule.chain,
-          rule.index,
-          rule.text,
-          rule.counters?.packets ?? null,
-          rule.counters?.bytes ?? null,
-          rule.verdict.kind,
-        ]),
-      );
+      await writeRules(db, input, r.records, (rule) => rule.verdict.kind);
       ctx.nft.push(r.ruleset);
       await writeWarnings(db, input, r.warnings);
       return { records: r.records.length, warnings: r.warnings.length };
