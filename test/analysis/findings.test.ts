@@ -52,6 +52,32 @@ describe('findings', () => {
     }
   });
 
+  it('conntrack-table-full from the kernel log the collector saves (dmesg | grep conntrack)', async () => {
+    const log = join(tmp, 'dmesg-conntrack.txt');
+    writeFileSync(
+      log,
+      [
+        '[ 8123.456789] nf_conntrack: default automatic helper assignment has been turned off for security reasons',
+        '[ 9001.000001] nf_conntrack: nf_conntrack: table full, dropping packet',
+        '[ 9001.250002] nf_conntrack: nf_conntrack: table full, dropping packet',
+        '',
+      ].join('\n'),
+    );
+    const db = join(tmp, 'dmesg.sqlite');
+    const r = await ingest({ dbPath: db, inputs: [log] });
+    expect(r.inputs[0]).toMatchObject({ kind: 'conntrack-stats', warnings: 0 });
+    const c = await openCase(db);
+    try {
+      const full = (await listFindings(c)).find((x) => x.kind === 'conntrack-table-full');
+      expect(full?.summary).toMatch(/2 kernel "table full, dropping packet" message/);
+      expect(full?.evidence).toContain(
+        'kernel log line 2: [ 9001.000001] nf_conntrack: nf_conntrack: table full, dropping packet',
+      );
+    } finally {
+      await c.close();
+    }
+  });
+
   it('conntrack-table-full from conntrack -S drop counters', async () => {
     const stats = join(tmp, 'conntrack-stats.txt');
     const row = (drop: number, early: number): string =>

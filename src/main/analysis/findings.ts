@@ -281,13 +281,19 @@ export class FindingCollector {
         flows,
       );
     }
-    if ((stats.drop ?? 0) > 0 || (stats.early_drop ?? 0) > 0) {
+    if ((stats.drop ?? 0) > 0 || (stats.early_drop ?? 0) > 0 || ctx.ctTableFull.length) {
       add(
         null,
         'conntrack-table-full',
         'error',
-        `conntrack dropped packets: drop ${stats.drop ?? 0}, early_drop ${stats.early_drop ?? 0}`,
-        ['conntrack -S counters (nf_conntrack: table full, dropping packet)'],
+        `conntrack dropped packets: drop ${stats.drop ?? 0}, early_drop ${stats.early_drop ?? 0}${ctx.ctTableFull.length ? `, ${ctx.ctTableFull.length} kernel "table full, dropping packet" message(s)` : ''}`,
+        [
+          `conntrack -S: drop +${stats.drop ?? 0}, early_drop +${stats.early_drop ?? 0}`,
+          ...ctx.ctTableFull.slice(0, 5).map((l) => `kernel log line ${l.line}: ${l.text}`),
+          ...(ctx.ctTableFull.length > 5
+            ? [`… ${ctx.ctTableFull.length - 5} more such kernel log lines`]
+            : []),
+        ],
       );
     }
     return this.out;

@@ -23,6 +23,8 @@ export interface HostContext {
   ifaceSource: 'ip-addr' | 'inferred' | 'none';
   ctEvents: CtEvent[];
   ctStats: Array<{ section: string | null; totals: Record<string, number> }>;
+  /** kernel log lines `nf_conntrack: table full, dropping packet`, with where they were */
+  ctTableFull: Array<{ line: number; text: string }>;
   iptables: { ipv4: IptablesRuleset | null; ipv6: IptablesRuleset | null };
   nft: NftRuleset[];
   sysctls: Map<string, string>;
@@ -43,6 +45,7 @@ export function emptyContext(): HostContext {
     ifaceSource: 'none',
     ctEvents: [],
     ctStats: [],
+    ctTableFull: [],
     iptables: { ipv4: null, ipv6: null },
     nft: [],
     sysctls: new Map(),

@@ -35,6 +35,8 @@ const RE = {
   xtTrace: /^(?:\[\d+\.\d+\]\s*)?\s*(?:PACKET|TRACE):\s+\d+\s+[0-9a-f]{8}\s/,
   nftTrace: /^trace id [0-9a-f]{8}\s/,
   kernTrace: /TRACE:\s+\w+:[^\s:]+:(?:rule|return|policy):\d+\s+IN=/,
+  // kernel log about conntrack (`dmesg | grep conntrack`): the table-full complaint
+  kernelCt: /(?:^\[\s*\d+\.\d+\]\s*|\bkernel:\s*)nf_conntrack:/,
   sysctl: /^[a-z0-9_]+(?:[./][a-zA-Z0-9_@.:-]+)+\s*=\s*\S*/,
 };
 
@@ -73,7 +75,8 @@ export function detectTextKind(text: string): Kind | null {
     const line = raw.replace(/\s+$/, '');
     if (!line || line.startsWith('#')) continue;
     considered++;
-    if (RE.ctEvent.test(line) || RE.ctXml.test(line)) vote('conntrack-events', 3);
+    if (RE.kernelCt.test(line)) vote('conntrack-stats', 3);
+    else if (RE.ctEvent.test(line) || RE.ctXml.test(line)) vote('conntrack-events', 3);
     else if (RE.ctXmlTable.test(line)) vote('conntrack-table', 3);
     else if (RE.ctStats.test(line) || RE.procStat.test(line)) vote('conntrack-stats', 3);
     else if (RE.ctTable.test(line)) vote('conntrack-table', 2);

@@ -26,6 +26,9 @@ async function writeWarnings(db: Db, input: number, warnings: TextWarning[]): Pr
     await db.run('INSERT INTO warnings (input_id, line, message) VALUES (?,?,?)', [input, w.line, w.message]);
 }
 
+// `[ 1234.5678] nf_conntrack: nf_conntrack: table full, dropping packet` (dmesg or journal framing)
+const KERNEL_CT = /(?:^\[\s*\d+\.\d+\]\s*|\bkernel:\s*)nf_conntrack:/;
+
 /** The fields iptables-save and nft rules share. */
 interface RuleLike {
   line: number;
@@ -139,8 +142,28 @@ export async function readContextFile(
       return { records: r.records.length, warnings: r.warnings.length };
     }
     case 'conntrack-stats': {
-      const r = parseConntrackStats(text);
-      let n = 0;
+      // Kernel log lines about conntrack (`dmesg | grep conntrack`, as the collector saves them) are
+      // the table's own complaint when it is full: counted here, the rest parsed as counters.
+      const lines = text.split('\n');
+      let kernelLines = 0;
+      for (let k = 0; k < lines.length; k++) {
+        const m = KERNEL_CT.exec(lines[k]!);
+        if (!m) continue;
+        kernelLines++;
+        if (/table full/i.test(lines[k]!)) ctx.ctTableFull.push({ line: k + 1, text: lines[k]!.trim() });
+        lines[k] = '';
+      }
+      const r = parseConntrackStats(kernelLines ? lines.join('\n') : text);
+      if (kernelLines) {
+        await db.run('INSERT INTO ct_stats (input_id, section, cpu, name, value) VALUES (?,?,?,?,?)', [
+          input,
+          'kernel log',
+          null,
+          'table_full_messages',
+          ctx.ctTableFull.length,
+        ]);
+      }
+      let n = kernelLines;
       for (const sec of r.records) {
         const totals: Record<string, number> = {};
         for (const cpu of sec.cpus) {
