@@ -4,20 +4,11 @@
 // its candidate rules listed.
 import type { IptablesRuleset } from '../context/iptables-save';
 import type { DTuple, Flow } from './flow-table';
-import { toTuple } from './flow-table';
+import { protoName, toTuple } from './flow-table';
 import type { HostContext } from './host-context';
 import { simulate } from './netfilter';
 import { routeLookup } from './routing';
 import type { SimRewrite } from './netfilter';
-
-const PROTO: Record<number, string> = {
-  6: 'tcp',
-  17: 'udp',
-  1: 'icmp',
-  58: 'icmpv6',
-  132: 'sctp',
-  136: 'udplite',
-};
 
 /** What the ruleset says about a connection's NAT. */
 export interface RulesetNat {
@@ -47,7 +38,7 @@ export function natFromRuleset(f: Flow, ctx: HostContext): RulesetNat | null {
     iif: f.iif,
     src: o.src,
     dst: o.dst,
-    proto: PROTO[f.proto] ?? String(f.proto),
+    proto: protoName(f.proto),
     sport: o.sport,
     dport: o.dport,
     icmpType: o.icmp_type,

@@ -54,6 +54,24 @@ export interface Observation {
 /** TCP flag bits as on the wire. */
 export const TCP = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32, ECE: 64, CWR: 128 } as const;
 
+const FLAG_NAMES: Array<[number, string]> = [
+  [TCP.FIN, 'FIN'],
+  [TCP.SYN, 'SYN'],
+  [TCP.RST, 'RST'],
+  [TCP.PSH, 'PSH'],
+  [TCP.ACK, 'ACK'],
+  [TCP.URG, 'URG'],
+  [TCP.ECE, 'ECE'],
+  [TCP.CWR, 'CWR'],
+];
+
+/** Names of the TCP flags set, as iptables and traces write them (ECE/CWR only when asked). */
+export function tcpFlagNames(flags: number, ecn = false): string[] {
+  const out: string[] = [];
+  for (const [bit, name] of FLAG_NAMES) if (flags & bit && (ecn || bit < TCP.ECE)) out.push(name);
+  return out;
+}
+
 /** Report letters for TCP flags, in the schema's order S F R P A U E C. */
 export function tcpFlagLetters(flags: number): string {
   let s = '';

@@ -8,6 +8,8 @@ import type { RouteRecord } from '../context/ip-route';
 import type { RuleRecord } from '../context/ip-rule';
 import type { SimKind, SimPacket } from './netfilter';
 import { simulate } from './netfilter';
+import { protoName } from './flow-table';
+import { tcpFlagNames } from './observation';
 import type { RoutingState } from './routing';
 import { routeLookup } from './routing';
 import { markAtRouting } from './route-mark';
@@ -39,24 +41,6 @@ export interface StoredJourneyDetail {
   rt?: number;
   zw?: number;
 }
-
-const PROTO: Record<number, string> = {
-  6: 'tcp',
-  17: 'udp',
-  1: 'icmp',
-  58: 'icmpv6',
-  132: 'sctp',
-  136: 'udplite',
-  47: 'gre',
-};
-const FLAGS: Array<[number, string]> = [
-  [1, 'FIN'],
-  [2, 'SYN'],
-  [4, 'RST'],
-  [8, 'PSH'],
-  [16, 'ACK'],
-  [32, 'URG'],
-];
 
 /** Builds the per-packet inference for a case's context. */
 export function packetInference(
@@ -98,7 +82,7 @@ export function packetInference(
         family: l3,
         src: first.src,
         dst: first.dst,
-        proto: d.p != null ? (PROTO[d.p] ?? String(d.p)) : undefined,
+        proto: d.p != null ? protoName(d.p) : undefined,
         sport: first.sport,
         dport: first.dport,
         iif: inObs?.iface ?? d.i,
@@ -180,11 +164,11 @@ export function packetInference(
                 : (outObs?.iface ?? d.o),
           src: base.src,
           dst: base.dst,
-          proto: d.p != null ? (PROTO[d.p] ?? String(d.p)) : undefined,
+          proto: d.p != null ? protoName(d.p) : undefined,
           sport: base.sport,
           dport: base.dport,
           icmpType: d.it,
-          tcpFlags: d.fl !== undefined ? FLAGS.filter(([b]) => d.fl! & b).map(([, n]) => n) : undefined,
+          tcpFlags: d.fl !== undefined ? tcpFlagNames(d.fl) : undefined,
           ctState: p.ctstate,
           ctDir: p.dir === 'orig' ? 'ORIGINAL' : 'REPLY',
           ctStatus:

@@ -4,6 +4,7 @@ import type { NetfilterJson, Hook } from '../../shared/report';
 import type { TraceTraversal } from '../context/trace';
 import type { Journey } from './journeys';
 import type { Observation } from './observation';
+import { tcpFlagNames } from './observation';
 
 /** One traversal with its row in the case file. */
 export interface TraceRef {
@@ -11,20 +12,8 @@ export interface TraceRef {
   rowId: number;
 }
 
-const TCP_NAMES: Array<[number, string]> = [
-  [1, 'FIN'],
-  [2, 'SYN'],
-  [4, 'RST'],
-  [8, 'PSH'],
-  [16, 'ACK'],
-  [32, 'URG'],
-];
-
 function flagSet(flags: number): string {
-  return TCP_NAMES.filter(([b]) => flags & b)
-    .map(([, n]) => n)
-    .sort()
-    .join(',');
+  return tcpFlagNames(flags).sort().join(',');
 }
 
 function compatible(t: TraceTraversal, o: Observation): boolean {

@@ -1,17 +1,7 @@
 // A decoded packet as display rows (the packet view's protocol tree).
 import type { PacketDetail } from '../../shared/api';
 import type { DecodedPacket } from '../decode/types';
-
-const FLAG_NAMES: Array<[number, string]> = [
-  [2, 'SYN'],
-  [16, 'ACK'],
-  [1, 'FIN'],
-  [4, 'RST'],
-  [8, 'PSH'],
-  [32, 'URG'],
-  [64, 'ECE'],
-  [128, 'CWR'],
-];
+import { tcpFlagNames } from '../analysis/observation';
 
 /** Layers of a decoded packet, outermost first, each as name/value rows. */
 export function describeLayers(p: DecodedPacket): PacketDetail['layers'] {
@@ -44,12 +34,7 @@ export function describeLayers(p: DecodedPacket): PacketDetail['layers'] {
       name: 'TCP',
       fields: [
         ['ports', `${p.sport} → ${p.dport}`],
-        [
-          'flags',
-          FLAG_NAMES.filter(([b]) => t.flags & b)
-            .map(([, n]) => n)
-            .join(' '),
-        ],
+        ['flags', tcpFlagNames(t.flags, true).join(' ')],
         ['seq', String(t.seq)],
         ['ack', String(t.ack)],
         ['window', String(t.window)],

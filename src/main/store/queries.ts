@@ -15,6 +15,7 @@ import type {
 import type { Db } from './db';
 import type { StoredJourneyDetail } from '../analysis/packet-infer';
 import { copyTuple, natStepsOf } from '../analysis/packet-path';
+import { tcpFlagLetters } from '../analysis/observation';
 
 interface FlowRow {
   id: number;
@@ -252,19 +253,6 @@ const OBS_SELECT = `SELECT o.journey_id, o.input_id, o.frame, o.ts_ns / 1e9 AS t
 /** Per-journey analysis the ingest stored, for on-demand inference (analysis/packet-infer.ts). */
 export type JourneyDetail = StoredJourneyDetail;
 
-function flagLetters(flags: number): string {
-  let s = '';
-  if (flags & 2) s += 'S';
-  if (flags & 1) s += 'F';
-  if (flags & 4) s += 'R';
-  if (flags & 8) s += 'P';
-  if (flags & 16) s += 'A';
-  if (flags & 32) s += 'U';
-  if (flags & 64) s += 'E';
-  if (flags & 128) s += 'C';
-  return s;
-}
-
 const PORTS = new Set([6, 17, 33, 132, 136]);
 
 /** A journey row and its observations → the report's packet (netfilter/route added by the caller). */
@@ -307,7 +295,7 @@ export function packetJson(j: JourneyRow, obs: ObsRow[]): PacketJson & { detail:
     len: j.ip_len ?? undefined,
     ip_id: j.ip_id,
     ttl: obs[0]?.ttl ?? null,
-    tcp_flags: j.tcp_flags !== null ? flagLetters(j.tcp_flags) : null,
+    tcp_flags: j.tcp_flags !== null ? tcpFlagLetters(j.tcp_flags) : null,
     seq: j.seq,
     ack: j.ack,
     observations,
