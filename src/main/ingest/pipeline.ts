@@ -20,12 +20,13 @@ import type { Observation } from '../analysis/observation';
 import { makeObservation } from '../analysis/observation';
 import type { Placement } from '../analysis/observation';
 import { analyseJourney } from '../analysis/analyse';
+import type { JourneyAnalysis } from '../analysis/analyse';
 import { FindingCollector } from '../analysis/findings';
 import type { Flow } from '../analysis/flow-table';
 import { natFromRuleset } from '../analysis/nat-infer';
 import type { Db } from '../store/db';
-import { createCase, createIndexes } from '../store/db';
-import { FixedRowInserter, SqlRowInserter } from '../store/writer';
+import { createCase, createIndexes, loadRowsExtension } from '../store/db';
+import { TableWriter } from '../store/writer';
 import type { FixedColumn, RowSink } from '../store/writer';
 import { readContextFile } from './context-stage';
 import type { InputFile } from './inputs';
@@ -133,6 +134,7 @@ const JOURNEY_WIDTHS = [
   1,
   '11t',
   '48t',
+  '64t',
 ] as const;
 
 function fixed(names: readonly string[], widths: ReadonlyArray<number | string>): FixedColumn[] {
@@ -147,6 +149,66 @@ function fixed(names: readonly string[], widths: ReadonlyArray<number | string>)
 /** Integer nanoseconds as text (SQLite stores it as INTEGER; JS numbers cannot hold it exactly). */
 export function nsText(sec: number, nsec: number): string {
   return sec === 0 ? String(nsec) : `${sec}${String(nsec).padStart(9, '0')}`;
+}
+
+/** What one journeys row is made of. */
+interface JourneyRow {
+  j: Journey;
+  asg: Assignment | null;
+  a: JourneyAnalysis;
+}
+
+function putJourney(w: RowSink, { j, asg, a }: JourneyRow): boolean {
+  const first = j.obs[0]!;
+  return (
+    w.int(j.id) &&
+    w.int(asg ? asg.flow.id : null) &&
+    w.int(asg ? asg.dir : null) &&
+    w.ns(first.tsSec, first.tsNsec) &&
+    w.int(j.obs.length) &&
+    w.int(first.l3) &&
+    w.int(first.proto) &&
+    w.int(first.ipId) &&
+    w.int(first.ipLen) &&
+    w.int(first.tcpFlags) &&
+    w.int(first.seq) &&
+    w.int(first.ack) &&
+    w.int(first.win) &&
+    w.int(first.payloadLen) &&
+    w.int(first.icmpType) &&
+    w.int(first.icmpCode) &&
+    w.text(a.path) &&
+    w.text(a.iif) &&
+    w.text(a.oif) &&
+    w.int(a.firstPkt ? 1 : 0) &&
+    w.text(a.ctstate) &&
+    w.text(a.reason) &&
+    w.text(a.detail)
+  );
+}
+
+function putObservation(w: RowSink, o: Observation): boolean {
+  return (
+    w.int(o.id) &&
+    w.int(o.input) &&
+    w.int(o.frame) &&
+    w.int(o.offset) &&
+    w.int(o.caplen) &&
+    w.int(o.origLen) &&
+    w.int(o.linkType) &&
+    w.ns(o.tsSec, o.tsNsec) &&
+    w.int(o.ifaceId) &&
+    w.int(o.dir) &&
+    w.text(o.src) &&
+    w.text(o.dst) &&
+    w.int(o.sport ?? o.icmpId) &&
+    w.int(o.dport ?? o.icmpId) &&
+    w.int(o.ttl) &&
+    w.int(o.flowId) &&
+    w.int(o.journeyId) &&
+    w.int(o.tunnelOf) &&
+    w.text(o.anomaly)
+  );
 }
 
 interface CaptureState {
@@ -296,73 +358,25 @@ async function run(
   let lastProgress = 0;
   let lastLive = Date.now();
   const t0 = Date.now();
-  const obsW = new SqlRowInserter(db, 'observations', OBS_COLUMNS);
-  const jW = new SqlRowInserter(db, 'journeys', JOURNEY_COLUMNS);
-  const obsFast = new FixedRowInserter(db, 'observations', fixed(OBS_COLUMNS, OBS_WIDTHS));
-  const jFast = new FixedRowInserter(db, 'journeys', fixed(JOURNEY_COLUMNS.slice(0, -1), JOURNEY_WIDTHS));
+  const native = await loadRowsExtension(db);
+  const obsW = new TableWriter(db, 'observations', fixed(OBS_COLUMNS, OBS_WIDTHS), putObservation, native);
+  const jW = new TableWriter(db, 'journeys', fixed(JOURNEY_COLUMNS, JOURNEY_WIDTHS), putJourney, native);
   const writes: Promise<void>[] = [];
   const anomalyCounts = new Map<string, { count: number; first: number }>();
   let nextObsId = 1;
   let nextIfaceId = 1;
   let isCancelled = false;
 
+  const jrow: JourneyRow = { j: null!, asg: null, a: null! };
   const onJourney = (j: Journey): void => {
     const asg: Assignment | null = table.assign(j);
-    const a = analyseJourney(j, asg, ctx, joiner.match(j));
-    const first = j.obs[0]!;
-    // the fixed-width fast path, or SQL text for a row that does not fit it (long names, details)
-    const putJourney = (w: RowSink): boolean =>
-      w.int(j.id) &&
-      w.int(asg ? asg.flow.id : null) &&
-      w.int(asg ? asg.dir : null) &&
-      w.ns(first.tsSec, first.tsNsec) &&
-      w.int(j.obs.length) &&
-      w.int(first.l3) &&
-      w.int(first.proto) &&
-      w.int(first.ipId) &&
-      w.int(first.ipLen) &&
-      w.int(first.tcpFlags) &&
-      w.int(first.seq) &&
-      w.int(first.ack) &&
-      w.int(first.win) &&
-      w.int(first.payloadLen) &&
-      w.int(first.icmpType) &&
-      w.int(first.icmpCode) &&
-      w.text(a.path) &&
-      w.text(a.iif) &&
-      w.text(a.oif) &&
-      w.int(a.firstPkt ? 1 : 0) &&
-      w.text(a.ctstate) &&
-      w.text(a.reason);
-    if (a.detail === null && jFast.tryRow(putJourney)) {
-      const w = jFast.end();
-      if (w) writes.push(w);
-    } else {
-      const w = jW.row((r) => putJourney(r) && r.text(a.detail));
-      if (w) writes.push(w);
-    }
+    jrow.j = j;
+    jrow.asg = asg;
+    jrow.a = analyseJourney(j, asg, ctx, joiner.match(j));
+    const w = jW.row(jrow);
+    if (w) writes.push(w);
     for (const o of j.obs) {
-      const putObs = (w: RowSink): boolean =>
-        w.int(o.id) &&
-        w.int(o.input) &&
-        w.int(o.frame) &&
-        w.int(o.offset) &&
-        w.int(o.caplen) &&
-        w.int(o.origLen) &&
-        w.int(o.linkType) &&
-        w.ns(o.tsSec, o.tsNsec) &&
-        w.int(o.ifaceId) &&
-        w.int(o.dir) &&
-        w.text(o.src) &&
-        w.text(o.dst) &&
-        w.int(o.sport ?? o.icmpId) &&
-        w.int(o.dport ?? o.icmpId) &&
-        w.int(o.ttl) &&
-        w.int(o.flowId) &&
-        w.int(o.journeyId) &&
-        w.int(o.tunnelOf) &&
-        w.text(o.anomaly);
-      const w = obsFast.tryRow(putObs) ? obsFast.end() : obsW.row(putObs);
+      const w = obsW.row(o);
       if (w) writes.push(w);
     }
   };
@@ -572,8 +586,6 @@ async function run(
           await Promise.all(writes.splice(0));
           await obsW.drain();
           await jW.drain();
-          await obsFast.drain();
-          await jFast.drain();
           await writeFlows(db, table, conns, table.takeDirty());
           // readers (WAL) see committed data only
           await db.exec('COMMIT; BEGIN');
@@ -591,8 +603,6 @@ async function run(
   await Promise.all(writes.splice(0));
   await obsW.flush();
   await jW.flush();
-  await obsFast.flush();
-  await jFast.flush();
   for (let i = 0; i < joiner.joined.length; i += 400) {
     const part = joiner.joined.slice(i, i + 400);
     await db.run(

@@ -62,6 +62,11 @@ export class Db {
     );
   }
 
+  /** Loads an SQLite extension (a shared library); rejects when it cannot be loaded. */
+  loadExtension(file: string): Promise<void> {
+    return new Promise((resolve, reject) => this.raw.loadExtension(file, (err) => (err ? reject(err) : resolve())));
+  }
+
   /** A prepared statement, reused across batches. */
   prepare(sql: string): Promise<Statement> {
     return new Promise((resolve, reject) => {
@@ -86,6 +91,31 @@ export class Statement {
 }
 
 const [SCHEMA_TABLES, SCHEMA_INDEXES] = SCHEMA_SQL.split('-- INDEXES:') as [string, string | undefined];
+
+// The bulk-insert extension built by scripts/build-native.mjs: in a checkout out/native/ (this
+// module is src/main/store/), beside a bundle's out/main/ (../native/).
+const ROWS_EXT = ['../../../out/native/', '../native/', './native/'].flatMap((d) =>
+  ['so', 'dylib', 'dll'].map((e) => new URL(`${d}pathlens-rows.${e}`, import.meta.url)),
+);
+
+/**
+ * Loads the bulk-insert extension (store/rows-ext.c) into `db`; false when it was not built or
+ * PATHLENS_NO_NATIVE is set, and writes then take the SQL-side decoding path.
+ */
+export async function loadRowsExtension(db: Db): Promise<boolean> {
+  if (process.env.PATHLENS_NO_NATIVE) return false;
+  for (const u of ROWS_EXT) {
+    if (u.protocol !== 'file:' || !existsSync(fileURLToPath(u))) continue;
+    try {
+      // SQLite derives the entry point from the file name: sqlite3_pathlensrows_init
+      await db.loadExtension(fileURLToPath(u));
+      return true;
+    } catch {
+      // built for another SQLite or platform: the SQL path still works
+    }
+  }
+  return false;
+}
 
 /** Creates a fresh case file with the schema's tables (WAL, tuned for one bulk writer). */
 export async function createCase(path: string): Promise<Db> {
