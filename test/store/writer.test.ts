@@ -47,7 +47,8 @@ const EXPECT = [
 
 async function writeAll(db: Db, native: boolean): Promise<string[][]> {
   await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, ts INTEGER, t TEXT, b INTEGER)');
-  const w = new TableWriter(db, 't', COLUMNS, put, native);
+  expect(db.rowsExtension).toBe(native);
+  const w = new TableWriter(db, 't', COLUMNS, put);
   for (const r of ROWS) await w.row(r);
   await w.flush();
   const rows = await db.all<Record<string, string | null>>(

@@ -4,7 +4,7 @@ import type { CtConnection } from '../analysis/conntrack-join';
 import type { Flow, FlowTable } from '../analysis/flow-table';
 import { dnatOf, protoName, snatOf, toTuple } from '../analysis/flow-table';
 import type { Db } from '../store/db';
-import { SqlRowInserter } from '../store/writer';
+import { TableWriter, putValues } from '../store/writer';
 import { nsText } from './pipeline';
 
 const FLOW_COLUMNS = [
@@ -68,7 +68,7 @@ export async function writeFlows(
   conns: CtConnection[],
   only?: Flow[],
 ): Promise<void> {
-  const w = new SqlRowInserter(db, 'flows', FLOW_COLUMNS, 1000, 'INSERT OR REPLACE');
+  const w = new TableWriter(db, 'flows', FLOW_COLUMNS, putValues, 'INSERT OR REPLACE');
   for (const f of only ?? table.flows.values()) {
     const o = toTuple(f.orig);
     const r = f.reply ? toTuple(f.reply) : null;
@@ -87,7 +87,7 @@ export async function writeFlows(
       retransmissions: tcp?.retransmissions ?? 0,
       related: [...f.relatedIcmp],
     };
-    const p = w.add([
+    const p = w.row([
       f.id,
       f.l3,
       f.proto,

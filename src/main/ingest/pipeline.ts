@@ -239,6 +239,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   for (const suffix of ['', '-wal', '-shm'])
     if (existsSync(opts.dbPath + suffix)) rmSync(opts.dbPath + suffix);
   const db = await createCase(opts.dbPath);
+  await loadRowsExtension(db);
   try {
     return await run(db, files, opts, progress, cancelled, started);
   } finally {
@@ -358,9 +359,8 @@ async function run(
   let lastProgress = 0;
   let lastLive = Date.now();
   const t0 = Date.now();
-  const native = await loadRowsExtension(db);
-  const obsW = new TableWriter(db, 'observations', fixed(OBS_COLUMNS, OBS_WIDTHS), putObservation, native);
-  const jW = new TableWriter(db, 'journeys', fixed(JOURNEY_COLUMNS, JOURNEY_WIDTHS), putJourney, native);
+  const obsW = new TableWriter(db, 'observations', fixed(OBS_COLUMNS, OBS_WIDTHS), putObservation);
+  const jW = new TableWriter(db, 'journeys', fixed(JOURNEY_COLUMNS, JOURNEY_WIDTHS), putJourney);
   const writes: Promise<void>[] = [];
   const anomalyCounts = new Map<string, { count: number; first: number }>();
   let nextObsId = 1;

@@ -17,6 +17,9 @@ type Param = string | number | bigint | null | Uint8Array;
 
 /** A promise-based handle on one case file. */
 export class Db {
+  /** the bulk-insert extension is loaded (see loadRowsExtension) */
+  rowsExtension = false;
+
   private constructor(
     readonly path: string,
     private readonly raw: sqlite3.Database,
@@ -109,6 +112,7 @@ export async function loadRowsExtension(db: Db): Promise<boolean> {
     try {
       // SQLite derives the entry point from the file name: sqlite3_pathlensrows_init
       await db.loadExtension(fileURLToPath(u));
+      db.rowsExtension = true;
       return true;
     } catch {
       // built for another SQLite or platform: the SQL path still works

@@ -12,9 +12,10 @@
  */
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
+#include <stdio.h>
 #include <string.h>
 
-#define NCOLS 32
+#define NCOLS 64
 
 typedef struct {
   sqlite3_vtab base;
@@ -38,10 +39,12 @@ static int rowsConnect(sqlite3 *db, void *aux, int argc, const char *const *argv
   (void)argc;
   (void)argv;
   (void)err;
-  int rc = sqlite3_declare_vtab(db,
-                                "CREATE TABLE x(c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12,c13,c14,c15,"
-                                "c16,c17,c18,c19,c20,c21,c22,c23,c24,c25,c26,c27,c28,c29,c30,c31,"
-                                "ncol HIDDEN, data HIDDEN)");
+  /* CREATE TABLE x(c0, …, c63, ncol HIDDEN, data HIDDEN) */
+  char decl[16 * NCOLS + 64];
+  int n = snprintf(decl, sizeof decl, "CREATE TABLE x(");
+  for (int i = 0; i < NCOLS; i++) n += snprintf(decl + n, sizeof decl - n, "c%d,", i);
+  snprintf(decl + n, sizeof decl - n, "ncol HIDDEN, data HIDDEN)");
+  int rc = sqlite3_declare_vtab(db, decl);
   if (rc != SQLITE_OK) return rc;
   RowsVtab *v = sqlite3_malloc(sizeof(RowsVtab));
   if (!v) return SQLITE_NOMEM;

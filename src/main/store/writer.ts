@@ -14,6 +14,13 @@ export interface RowSink {
   text(v: string | null): boolean;
 }
 
+/** Writes plain values (numbers, text, null) in column order. */
+export function putValues(w: RowSink, values: ReadonlyArray<string | number | null>): boolean {
+  for (const v of values)
+    if (typeof v === 'number' ? !w.int(v) : !w.text(v)) return false;
+  return true;
+}
+
 /** Sends batches in order, one in flight while the caller builds the next. */
 class Pipeline {
   private pending: Promise<void> = Promise.resolve();
@@ -150,11 +157,7 @@ export class SqlRowInserter {
 
   /** Writes one row of plain values (numbers, text, null) in column order. */
   add(values: ReadonlyArray<string | number | null>): Promise<void> | null {
-    return this.row((w) => {
-      for (const v of values)
-        if (typeof v === 'number') w.int(v);
-        else w.text(v);
-    });
+    return this.row((w) => putValues(w, values));
   }
 
   private send(): Promise<void> {
@@ -206,6 +209,7 @@ export class FixedRowInserter implements RowSink {
     table: string,
     private readonly columns: readonly FixedColumn[],
     private readonly batch = 4000,
+    verb = 'INSERT',
   ) {
     let off = 1;
     const offsets = columns.map((c) => {
@@ -223,7 +227,7 @@ export class FixedRowInserter implements RowSink {
         return `CASE WHEN substr(?1, ${at}, 1) = X'4E' THEN NULL ELSE ${val} END`;
       })
       .join(',');
-    this.sql = `WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i + 1 < ?2) INSERT INTO ${table} (${columns.map((c) => c.name).join(',')}) SELECT ${sel} FROM r`;
+    this.sql = `WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i + 1 < ?2) ${verb} INTO ${table} (${columns.map((c) => c.name).join(',')}) SELECT ${sel} FROM r`;
   }
 
   /** Writes one row through `put`; false (nothing written) when a field did not fit. */
@@ -346,8 +350,10 @@ export class BinaryRowInserter implements RowSink {
     table: string,
     columns: readonly string[],
     private readonly batch = 8000,
+    verb = 'INSERT',
   ) {
-    this.sql = `INSERT INTO ${table} (${columns.join(',')}) SELECT ${columns.map((_, i) => `c${i}`).join(',')} FROM pathlens_rows(${columns.length}, ?1)`;
+    if (columns.length > 64) throw new Error(`${table}: pathlens_rows takes at most 64 columns`);
+    this.sql = `${verb} INTO ${table} (${columns.join(',')}) SELECT ${columns.map((_, i) => `c${i}`).join(',')} FROM pathlens_rows(${columns.length}, ?1)`;
   }
 
   /** Writes one row through `put`; returns back-pressure when a batch was sent. */
@@ -451,7 +457,7 @@ export class BinaryRowInserter implements RowSink {
 
 /**
  * One table's rows through the fastest encoding the case file takes: binary batches when the
- * extension is loaded, else fixed-width batches, and SQL text for a row that does not fit them.
+ * extension is loaded into `db`, else fixed-width batches, and SQL text for a row that does not fit them.
  * `put` writes a value's fields in column order (a module-level function: no closure per row).
  */
 export class TableWriter<T> {
@@ -462,20 +468,23 @@ export class TableWriter<T> {
   constructor(
     db: Db,
     table: string,
-    columns: readonly FixedColumn[],
+    /** with widths for the fixed-width path; plain names when rows rarely fit one (long text) */
+    columns: readonly FixedColumn[] | readonly string[],
     private readonly put: (w: RowSink, v: T) => boolean,
-    native: boolean,
+    verb: 'INSERT' | 'INSERT OR REPLACE' = 'INSERT',
   ) {
-    const names = columns.map((c) => c.name);
-    this.bin = native ? new BinaryRowInserter(db, table, names) : null;
-    this.fixed = native ? null : new FixedRowInserter(db, table, columns);
-    this.sql = new SqlRowInserter(db, table, names);
+    const names = columns.map((c) => (typeof c === 'string' ? c : c.name));
+    const widths = columns.filter((c): c is FixedColumn => typeof c !== 'string');
+    this.bin = db.rowsExtension ? new BinaryRowInserter(db, table, names, 8000, verb) : null;
+    this.fixed =
+      db.rowsExtension || widths.length < names.length ? null : new FixedRowInserter(db, table, widths, 4000, verb);
+    this.sql = new SqlRowInserter(db, table, names, 2000, verb);
   }
 
   /** Writes one row; returns back-pressure when a batch was sent. */
   row(v: T): Promise<void> | null {
     if (this.bin) return this.bin.row(this.put, v);
-    if (this.fixed!.tryRow((w) => this.put(w, v))) return this.fixed!.end();
+    if (this.fixed?.tryRow((w) => this.put(w, v))) return this.fixed.end();
     return this.sql.row((w) => this.put(w, v));
   }
 
