@@ -2,7 +2,7 @@
 import type { Assignment } from './flow-table';
 import type { HostContext } from './host-context';
 import type { Journey } from './journeys';
-import { guessPath, natSteps, simpleCtState } from './packet-path';
+import { guessPath, simpleCtState } from './packet-path';
 import type { TraceRef } from './trace-join';
 import { traceNetfilter } from './trace-join';
 
@@ -29,11 +29,9 @@ export function analyseJourney(
   const first = j.obs[0]!;
   const path = guessPath(j, ctx, traces);
   // NAT steps are derived from the stored copies when shown (store/queries.ts): only whether any
-  // rewrite was seen matters here, as capture evidence of NAT.
-  const natSeen = j.obs.length > 1 && natSteps(j, path).length > 0;
+  // rewrite was seen matters here (asg.rewritten), as capture evidence of NAT.
   let d: Record<string, unknown> | null = null;
-  const more = (k: string, v: unknown): void => void ((d ??= {})[k] = v);
-  if (traces.length) more('nf', traceNetfilter(traces.map((r) => r.t)));
+  if (traces.length) (d ??= {}).nf = traceNetfilter(traces.map((r) => r.t));
   let ctstate: string | null = null;
   let reason: string | null = null;
   let firstPkt = false;
@@ -53,14 +51,14 @@ export function analyseJourney(
       ctstate = v.ctstate;
       reason = v.reason;
       if (v.retransmission) {
-        more('rt', 1);
+        (d ??= {}).rt = 1;
         // full-size segments sent again: the path may not carry them (MTU black hole)
         if ((first.ipLen ?? 0) > 1280) {
           f.bigRetrans++;
           f.bigRetransLen = Math.max(f.bigRetransLen, first.ipLen ?? 0);
         }
       }
-      if (v.zeroWindow) more('zw', 1);
+      if (v.zeroWindow) (d ??= {}).zw = 1;
     } else {
       const s = simpleCtState(asg, first);
       ctstate = s.ctstate;
@@ -79,7 +77,7 @@ export function analyseJourney(
       const out = j.obs.find((o) => o.dir === 1);
       f.confirmedAt = out ? out.t : first.t;
     }
-    if (natSeen) f.natEvidence.add('capture');
+    if (asg.rewritten) f.natEvidence.add('capture');
   }
   return {
     ctstate,

@@ -56,6 +56,11 @@ export function dkey(t: DTuple): string {
   return `${t.l3}|${t.proto}|${t.src}|${t.dst}|${t.a}|${t.b}`;
 }
 
+/** True when two directed tuples are the same. */
+export function sameTuple(x: DTuple, y: DTuple): boolean {
+  return x.src === y.src && x.dst === y.dst && x.a === y.a && x.b === y.b && x.proto === y.proto && x.l3 === y.l3;
+}
+
 /** The tuple a reply to `t` carries. */
 export function inverse(t: DTuple): DTuple {
   if (t.b === 'q' || t.b === 'r') return { ...t, src: t.dst, dst: t.src, b: t.b === 'q' ? 'r' : 'q' };
@@ -127,6 +132,8 @@ export interface Flow {
   bytes: [number, number];
   nObs: number;
   ifaces: Set<string>;
+  /** the interface last added to `ifaces` (most packets repeat it: skips the Set) */
+  lastIface: string | null;
   tcp: TcpTracker | null;
   ct: CtConnection[];
   outerId: number | null;
@@ -179,6 +186,8 @@ export interface Assignment {
   related: boolean;
   /** the journey's first packet created the flow */
   created: boolean;
+  /** its first and last IP copies carry different tuples (a NAT rewrite seen) */
+  rewritten: boolean;
 }
 
 function idleTimeout(f: Flow): number {
@@ -300,6 +309,7 @@ export class FlowTable {
       bytes: [0, 0],
       nObs: 0,
       ifaces: new Set(),
+      lastIface: null,
       tcp: orig.proto === 6 ? new TcpTracker() : null,
       ct: [],
       outerId: null,
@@ -375,56 +385,67 @@ export class FlowTable {
     this.register(r, f, 1);
   }
 
+  // scratch for assign(): the journey's IP copies, their tuples and keys (reused: no garbage per packet)
+  private readonly tObs: Observation[] = [];
+  private readonly tTup: DTuple[] = [];
+  private readonly tKey: string[] = [];
+
   /** Finds or creates the flow of one journey and updates its counters. */
   assign(j: Journey): Assignment | null {
-    const tuples: Array<{ o: Observation; t: DTuple }> = [];
+    const tObs = this.tObs;
+    const tTup = this.tTup;
+    const keys = this.tKey;
+    let n = 0;
     for (const o of j.obs) {
       const t = obsTuple(o);
-      if (t) tuples.push({ o, t });
+      if (!t) continue;
+      tObs[n] = o;
+      tTup[n] = t;
+      keys[n] = dkey(t);
+      n++;
     }
-    if (tuples.length === 0) return null;
-    const first = tuples[0]!;
+    if (n === 0) return null;
+    tObs.length = n;
+    tTup.length = n;
+    keys.length = n;
+    const firstO = tObs[0]!;
+    const firstT = tTup[0]!;
+    const lastT = tTup[n - 1]!;
     let flow: Flow | null = null;
     let dir: 0 | 1 = 0;
     let related = false;
     let created = false;
 
-    const keys = tuples.map((x) => dkey(x.t));
-    for (let i = 0; i < tuples.length; i++) {
-      const { o } = tuples[i]!;
+    for (let i = 0; i < n; i++) {
       const hit = this.byKey.get(keys[i]!);
-      if (hit && this.alive(hit.flow, o, hit.dir) && this.consistent(hit.flow, keys)) {
+      if (hit && this.alive(hit.flow, tObs[i]!, hit.dir) && this.consistent(hit.flow, keys)) {
         flow = hit.flow;
         dir = hit.dir;
         break;
       }
     }
-    if (flow && dir === 0 && flow.replySource === 'capture' && flow.reply && tuples.length > 1) {
+    if (flow && dir === 0 && flow.replySource === 'capture' && flow.reply && n > 1) {
       // Same original tuple, another NAT: a second conntrack entry (the UDP insert race resolved
       // with a clash, or a reused tuple after expiry), not the same connection.
-      const after = inverse(tuples[tuples.length - 1]!.t);
-      if (dkey(after) !== dkey(flow.reply) && dkey(tuples[tuples.length - 1]!.t) !== dkey(first.t)) {
+      if (!sameTuple(inverse(lastT), flow.reply) && keys[n - 1] !== keys[0]) {
         const sibling = flow;
-        flow = this.newFlow(first.o, first.t);
+        flow = this.newFlow(firstO, firstT);
         created = true;
         // two datagrams of one tuple NATed two ways within milliseconds: the conntrack insert race
-        if (flow.proto === 17 && first.o.t - sibling.firstT < 0.05) {
+        if (flow.proto === 17 && firstO.t - sibling.firstT < 0.05) {
           flow.raceWith = sibling.id;
-          flow.raceGap = first.o.t - sibling.firstT;
+          flow.raceGap = firstO.t - sibling.firstT;
         }
       }
     }
-    if (!flow) {
-      for (const { o, t } of tuples) {
-        const hit = this.ctFor(
-          dkey(t),
-          o.t,
-          tuples.map((x) => dkey(x.t)),
-        );
+    if (!flow && this.ctByKey.size > 0) {
+      for (let i = 0; i < n; i++) {
+        const o = tObs[i]!;
+        const hit = this.ctFor(keys[i]!, o.t, keys);
         if (hit) {
           flow = hit.ct.flowId !== null ? (this.flows.get(hit.ct.flowId) ?? null) : null;
           if (!flow || !this.alive(flow, o, hit.dir)) {
-            flow = this.newFlow(first.o, fromTuple(hit.ct.l3, hit.ct.protonum, hit.ct.orig));
+            flow = this.newFlow(firstO, fromTuple(hit.ct.l3, hit.ct.protonum, hit.ct.orig));
             created = true;
           }
           this.bindCt(flow, hit.ct);
@@ -433,14 +454,14 @@ export class FlowTable {
         }
       }
     }
-    if (!flow && first.o.icmpError && first.o.quoted) {
+    if (!flow && firstO.icmpError && firstO.quoted) {
       // An ICMP error travels back toward the sender of the datagram it quotes: RELATED to that flow.
-      const q = first.o.quoted;
+      const q = firstO.quoted;
       const qt: DTuple | null =
         q.sport !== null && q.dport !== null
-          ? { l3: first.t.l3, proto: q.proto, src: q.src, dst: q.dst, a: q.sport, b: q.dport }
+          ? { l3: firstT.l3, proto: q.proto, src: q.src, dst: q.dst, a: q.sport, b: q.dport }
           : q.icmpId !== null
-            ? { l3: first.t.l3, proto: q.proto, src: q.src, dst: q.dst, a: q.icmpId, b: 'q' }
+            ? { l3: firstT.l3, proto: q.proto, src: q.src, dst: q.dst, a: q.icmpId, b: 'q' }
             : null;
       if (qt) {
         const hit = this.byKey.get(dkey(qt));
@@ -451,23 +472,21 @@ export class FlowTable {
         }
       }
     }
-    if (
-      !flow &&
-      first.o.tcpFlags !== null &&
-      (first.o.tcpFlags & (TCP.SYN | TCP.ACK)) === (TCP.SYN | TCP.ACK)
-    ) {
+    const synAck =
+      firstO.tcpFlags !== null && (firstO.tcpFlags & (TCP.SYN | TCP.ACK)) === (TCP.SYN | TCP.ACK);
+    if (!flow && synAck) {
       // The handshake ties a SYN/ACK to its SYN whatever NAT did in between (ack = seq + 1): seen on
       // `lo`, a REDIRECT in nat OUTPUT shows the SYN after DNAT and the SYN/ACK after de-NAT.
-      const k = `${first.t.dst}|${first.t.b}|${first.o.ack}`;
+      const k = `${firstT.dst}|${firstT.b}|${firstO.ack}`;
       const f = this.synWaiting.get(k);
-      if (f && this.alive(f, first.o, 1)) {
+      if (f && this.alive(f, firstO, 1)) {
         this.synWaiting.delete(k);
         f.synKey = null;
         flow = f;
         dir = 1;
         const seenOrig = f.orig;
-        if (dkey(first.t) !== dkey(inverse(seenOrig))) {
-          f.orig = inverse(first.t);
+        if (!sameTuple(firstT, inverse(seenOrig))) {
+          f.orig = inverse(firstT);
           f.reply = inverse(seenOrig);
           f.replySource = 'capture';
           f.natEvidence.add('capture');
@@ -477,50 +496,53 @@ export class FlowTable {
       }
     }
     if (!flow) {
-      let orig = first.t;
+      let orig = firstT;
       // A SYN/ACK seen first means we missed the SYN: the receiver is still the originator.
-      if (first.o.tcpFlags !== null && (first.o.tcpFlags & (TCP.SYN | TCP.ACK)) === (TCP.SYN | TCP.ACK)) {
-        orig = inverse(first.t);
-        dir = 1;
-      } else if (first.t.b === 'r') {
-        orig = inverse(first.t);
+      if (synAck || firstT.b === 'r') {
+        orig = inverse(firstT);
         dir = 1;
       }
-      flow = this.newFlow(first.o, orig);
+      flow = this.newFlow(firstO, orig);
       created = dir === 0;
       if (
         created &&
-        first.o.tcpFlags !== null &&
-        (first.o.tcpFlags & (TCP.SYN | TCP.ACK)) === TCP.SYN &&
-        first.o.seq !== null
+        firstO.tcpFlags !== null &&
+        (firstO.tcpFlags & (TCP.SYN | TCP.ACK)) === TCP.SYN &&
+        firstO.seq !== null
       ) {
-        flow.synKey = `${first.t.src}|${first.t.a}|${(first.o.seq + 1) >>> 0}`;
+        flow.synKey = `${firstT.src}|${firstT.a}|${(firstO.seq + 1) >>> 0}`;
         this.synWaiting.set(flow.synKey, flow);
       }
     }
 
     if (!related) {
       // Every tuple this packet carried belongs to the flow in this direction (NAT legs).
-      for (let i = 0; i < tuples.length; i++) this.register(tuples[i]!.t, flow, dir, keys[i]);
-      if (keys.some((k) => k !== keys[0])) {
+      let rewritten = false;
+      for (let i = 0; i < n; i++) {
+        this.register(tTup[i]!, flow, dir, keys[i]);
+        if (keys[i] !== keys[0]) rewritten = true;
+      }
+      if (rewritten) {
         flow.natEvidence.add('capture');
         if (flow.replySource !== 'conntrack') {
           // orig packets: the last copy is after NAT, its inverse is the reply tuple;
           // reply packets: the first copy is before de-NAT, it is the reply tuple.
-          flow.reply = dir === 0 ? inverse(tuples[tuples.length - 1]!.t) : first.t;
+          flow.reply = dir === 0 ? inverse(lastT) : firstT;
           flow.replySource = 'capture';
         }
-      } else if (dir === 1 && flow.replySource === null && first.o.dir === 0) {
+      } else if (dir === 1 && flow.replySource === null && firstO.dir === 0) {
         // a reply seen arriving is still as the server sent it: conntrack's reply tuple. One seen
         // leaving (or of unknown direction) may already be de-NATed and says nothing.
-        flow.reply = first.t;
+        flow.reply = firstT;
         flow.replySource = 'capture';
       }
     } else {
       flow.related++;
-      flow.relatedIcmp.add(`${first.o.icmpType}/${first.o.icmpCode}`);
+      flow.relatedIcmp.add(`${firstO.icmpType}/${firstO.icmpCode}`);
     }
-    for (const { o } of tuples) {
+    const orig = dir === 0 && !related;
+    for (let i = 0; i < n; i++) {
+      const o = tObs[i]!;
       if (
         flow.martian === null &&
         o.iface !== null &&
@@ -528,27 +550,24 @@ export class FlowTable {
         (isLoopbackIp(o.src) || isLoopbackIp(o.dst))
       )
         flow.martian = `${o.src} → ${o.dst} on ${o.iface} (frame ${o.frame})`;
+      if (orig) {
+        if (o.dir === 0 && flow.iif === null) flow.iif = o.iface;
+        if (o.dir === 1 && flow.oif === null) flow.oif = o.iface;
+      }
+      if (o.iface && flow.lastIface !== o.iface) {
+        flow.ifaces.add(o.iface);
+        flow.lastIface = o.iface;
+      }
     }
 
     this.dirty.add(flow);
     flow.pkts[dir]++;
     if (dir === 1) {
-      flow.lastReplyT = first.o.t;
+      flow.lastReplyT = firstO.t;
       flow.origSinceReply = 0;
-    } else if (!related) {
-      flow.origSinceReply++;
-      for (const { o } of tuples) {
-        if (o.dir === 0 && flow.iif === null) flow.iif = o.iface;
-        if (o.dir === 1 && flow.oif === null) flow.oif = o.iface;
-      }
-    }
-    flow.bytes[dir] += first.o.ipLen ?? first.o.origLen;
+    } else if (!related) flow.origSinceReply++;
+    flow.bytes[dir] += firstO.ipLen ?? firstO.origLen;
     flow.nObs += j.obs.length;
-    for (const { o } of tuples) {
-      if (o.iface) flow.ifaces.add(o.iface);
-      o.flowId = flow.id;
-      o.flowDir = dir;
-    }
     for (const o of j.obs) {
       o.flowId = flow.id;
       o.flowDir = dir;
@@ -559,8 +578,17 @@ export class FlowTable {
       flow.lastSec = last.tsSec;
       flow.lastNsec = last.tsNsec;
     }
-    return { flow, dir, related, created };
+    const asg = this.asg;
+    asg.flow = flow;
+    asg.dir = dir;
+    asg.related = related;
+    asg.created = created;
+    asg.rewritten = keys[0] !== keys[n - 1];
+    return asg;
   }
+
+  // assign()'s answer, reused: callers read it before the next journey
+  private readonly asg: Assignment = { flow: null!, dir: 0, related: false, created: false, rewritten: false };
 
   /** The flows changed since the last call. */
   takeDirty(): Flow[] {

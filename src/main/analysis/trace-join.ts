@@ -36,6 +36,9 @@ function compatible(t: TraceTraversal, o: Observation): boolean {
   return true;
 }
 
+// what an untraced packet gets (callers only read it)
+const NO_TRACES: TraceRef[] = [];
+
 /** Consumes traversals in trace order as journeys arrive in time order. */
 export class TraceJoiner {
   private readonly byKey = new Map<string, TraceRef[]>();
@@ -52,6 +55,7 @@ export class TraceJoiner {
 
   /** The traversals of one journey (two for local→local traffic: the output half and the looped-back input half). */
   match(j: Journey): TraceRef[] {
+    if (this.byKey.size === 0) return NO_TRACES;
     const out: TraceRef[] = [];
     const lens = new Set(j.obs.map((o) => String(o.ipLen ?? '')));
     for (const len of lens) {

@@ -12,17 +12,27 @@ for (let i = 0; i < 256; i++) {
 // Reused between calls (formatting is synchronous), so IPv6 formatting allocates only its string.
 const groups = new Uint16Array(8);
 
+// Direct-mapped caches of formatted addresses: a capture repeats few addresses, so most packets
+// get an existing string (no allocation per packet, and Map lookups reuse the string's hash).
+const V4_SLOTS = 4096;
+const v4Keys = new Int32Array(V4_SLOTS);
+const v4Text: Array<string | undefined> = new Array<string | undefined>(V4_SLOTS).fill(undefined);
+const MAC_SLOTS = 1024;
+const macHi = new Int32Array(MAC_SLOTS);
+const macLo = new Int32Array(MAC_SLOTS);
+const macText: Array<string | undefined> = new Array<string | undefined>(MAC_SLOTS).fill(undefined);
+
 /** IPv4 address at bytes[off..off+4) as dotted decimal; the caller has bounds-checked. */
 export function formatIPv4(bytes: Uint8Array, off: number): string {
-  return (
-    DEC[bytes[off]!]! +
-    '.' +
-    DEC[bytes[off + 1]!]! +
-    '.' +
-    DEC[bytes[off + 2]!]! +
-    '.' +
-    DEC[bytes[off + 3]!]!
-  );
+  const v = (bytes[off]! << 24) | (bytes[off + 1]! << 16) | (bytes[off + 2]! << 8) | bytes[off + 3]!;
+  const slot = Math.imul(v, 0x9e3779b1) >>> 20;
+  const hit = v4Text[slot];
+  if (hit !== undefined && v4Keys[slot] === v) return hit;
+  const s =
+    DEC[bytes[off]!]! + '.' + DEC[bytes[off + 1]!]! + '.' + DEC[bytes[off + 2]!]! + '.' + DEC[bytes[off + 3]!]!;
+  v4Keys[slot] = v;
+  v4Text[slot] = s;
+  return s;
 }
 
 function hexGroup(v: number): string {
@@ -69,6 +79,19 @@ export function formatIPv6(bytes: Uint8Array, off: number): string {
 
 /** Link-layer address at bytes[off..off+len) as lower-case, zero-padded colon hex (`02:00:0a:0a:01:02`). */
 export function formatMac(bytes: Uint8Array, off: number, len = 6): string {
+  if (len === 6) {
+    const hi = (bytes[off]! << 8) | bytes[off + 1]!;
+    const lo = (bytes[off + 2]! << 24) | (bytes[off + 3]! << 16) | (bytes[off + 4]! << 8) | bytes[off + 5]!;
+    const slot = Math.imul(lo ^ (hi << 7), 0x9e3779b1) >>> 22;
+    const hit = macText[slot];
+    if (hit !== undefined && macLo[slot] === lo && macHi[slot] === hi) return hit;
+    let s = HEX2[bytes[off]!]!;
+    for (let i = 1; i < 6; i++) s += ':' + HEX2[bytes[off + i]!]!;
+    macHi[slot] = hi;
+    macLo[slot] = lo;
+    macText[slot] = s;
+    return s;
+  }
   let s = HEX2[bytes[off]!]!;
   for (let i = 1; i < len; i++) s += ':' + HEX2[bytes[off + i]!]!;
   return s;

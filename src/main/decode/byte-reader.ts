@@ -5,16 +5,29 @@
  * offsets; the DataView's own range check is only a safety net (a RangeError here is a bug).
  */
 export class ByteReader {
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
+  bytes: Uint8Array;
+  /** a view over the whole underlying buffer, kept while frames come from the same one */
+  private view: DataView;
+  /** where the frame starts in that buffer */
+  private base: number;
   /** captured length of the frame */
-  readonly length: number;
+  length: number;
 
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    // byteOffset/byteLength matter: Node Buffers are slices of a shared pool.
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // byteOffset matters: Node Buffers are slices of a shared pool or of a read chunk.
+    this.view = new DataView(bytes.buffer);
+    this.base = bytes.byteOffset;
     this.length = bytes.byteLength;
+  }
+
+  /** Points the reader at another frame (the records of one read chunk share one view). */
+  reset(bytes: Uint8Array): this {
+    if (bytes.buffer !== this.view.buffer) this.view = new DataView(bytes.buffer);
+    this.bytes = bytes;
+    this.base = bytes.byteOffset;
+    this.length = bytes.byteLength;
+    return this;
   }
 
   /** True when the n bytes at off lie before end (end itself never exceeds the captured length). */
@@ -24,26 +37,26 @@ export class ByteReader {
 
   /** Unsigned byte at off. */
   u8(off: number): number {
-    return this.view.getUint8(off);
+    return this.bytes[off]!;
   }
 
   /** Big-endian (network order) u16 at off. */
   u16(off: number): number {
-    return this.view.getUint16(off, false);
+    return this.view.getUint16(this.base + off, false);
   }
 
   /** Little-endian u16 at off (host-order fields written on x86/arm capturers). */
   u16le(off: number): number {
-    return this.view.getUint16(off, true);
+    return this.view.getUint16(this.base + off, true);
   }
 
   /** Big-endian u32 at off, as an unsigned number. */
   u32(off: number): number {
-    return this.view.getUint32(off, false);
+    return this.view.getUint32(this.base + off, false);
   }
 
   /** Little-endian u32 at off, as an unsigned number. */
   u32le(off: number): number {
-    return this.view.getUint32(off, true);
+    return this.view.getUint32(this.base + off, true);
   }
 }

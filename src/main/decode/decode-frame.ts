@@ -70,6 +70,9 @@ export interface FrameHint {
   fcsLen?: number;
 }
 
+// One reader for every frame: decoding is synchronous and nothing keeps the reader afterwards.
+const reader = new ByteReader(new Uint8Array(0));
+
 /** Decode one captured frame of the given LINKTYPE; never throws on bad bytes (see `anomalies`). */
 export function decodeFrame(linkType: number, data: Uint8Array, ifaceHint?: FrameHint): DecodedPacket {
   const p = newPacket('other');
@@ -84,6 +87,6 @@ export function decodeFrame(linkType: number, data: Uint8Array, ifaceHint?: Fram
     p.payloadCaptured = end;
     return p;
   }
-  d(new ByteReader(data), end, p);
+  d(reader.reset(data), end, p);
   return p;
 }

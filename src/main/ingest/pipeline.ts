@@ -215,7 +215,8 @@ interface CaptureState {
   input: number;
   file: InputFile;
   ifaces: Map<number, { caseId: number; name: string | null; linkType: number }>;
-  sll2: Map<number, number>;
+  /** SLL2 ifindex → case interface */
+  sll2: Map<number, { id: number; name: string }>;
 }
 
 /** Runs a whole ingest into a new case file. */
@@ -356,6 +357,8 @@ async function run(
   const bytesTotal = captures.reduce((s, c) => s + c.f.size, 0);
   let bytesDone = 0;
   let records = 0;
+  let spanFirst = Infinity;
+  let spanLast = -Infinity;
   let lastProgress = 0;
   let lastLive = Date.now();
   const t0 = Date.now();
@@ -414,6 +417,19 @@ async function run(
   > = [];
   const warnRows: Array<[number, number, string]> = [];
 
+  const place: Placement = {
+    input: 0,
+    frame: 0,
+    offset: 0,
+    caplen: 0,
+    origLen: 0,
+    linkType: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    ifaceId: null,
+    iface: null,
+    dir: null,
+  };
   // One pull-based stream of observations per capture file.
   function* observations(st: CaptureState): Generator<Observation[]> {
     const fd = openSync(st.file.path, 'r');
@@ -431,19 +447,19 @@ async function run(
       onRecord: (rec) => {
         count++;
         const p = decodeFrame(rec.linkType, rec.data);
-        let ifaceId: number | null = st.ifaces.get(rec.interfaceId)?.caseId ?? null;
-        let iface: string | null = st.ifaces.get(rec.interfaceId)?.name ?? null;
+        const fileIf = st.ifaces.get(rec.interfaceId);
+        let ifaceId: number | null = fileIf?.caseId ?? null;
+        let iface: string | null = fileIf?.name ?? null;
         if (p.ifindex !== null) {
           // `-i any` (SLL2): the interface is per packet, by the capturing host's ifindex.
-          let id = st.sll2.get(p.ifindex);
-          const name = ifaceName(ctx, p.ifindex) ?? `if${p.ifindex}`;
-          if (id === undefined) {
-            id = nextIfaceId++;
-            st.sll2.set(p.ifindex, id);
-            ifaceRows.push([id, st.input, null, p.ifindex, name, rec.linkType, null]);
+          let known = st.sll2.get(p.ifindex);
+          if (known === undefined) {
+            known = { id: nextIfaceId++, name: ifaceName(ctx, p.ifindex) ?? `if${p.ifindex}` };
+            st.sll2.set(p.ifindex, known);
+            ifaceRows.push([known.id, st.input, null, p.ifindex, known.name, rec.linkType, null]);
           }
-          ifaceId = id;
-          iface = name;
+          ifaceId = known.id;
+          iface = known.name;
         }
         let dir = rec.direction ?? p.direction;
         if (dir === null && p.macSrc !== null && iface !== null) {
@@ -453,19 +469,18 @@ async function run(
           const m = macOf.get(iface);
           if (m) dir = m.own.has(p.macSrc) ? 'out' : m.port ? null : 'in';
         }
-        const place: Placement = {
-          input: st.input,
-          frame: rec.frame,
-          offset: rec.dataOffset,
-          caplen: rec.caplen,
-          origLen: rec.origLen,
-          linkType: rec.linkType,
-          tsSec: rec.tsSec,
-          tsNsec: rec.tsNsec,
-          ifaceId,
-          iface,
-          dir: dir === 'in' ? 0 : dir === 'out' ? 1 : null,
-        };
+        // one Placement for every record: makeObservation copies it
+        place.input = st.input;
+        place.frame = rec.frame;
+        place.offset = rec.dataOffset;
+        place.caplen = rec.caplen;
+        place.origLen = rec.origLen;
+        place.linkType = rec.linkType;
+        place.tsSec = rec.tsSec;
+        place.tsNsec = rec.tsNsec;
+        place.ifaceId = ifaceId;
+        place.iface = iface;
+        place.dir = dir === 'in' ? 0 : dir === 'out' ? 1 : null;
         const outer = makeObservation(nextObsId++, place, p, rec.data, null);
         batch.push(outer);
         for (const a of p.anomalies) countAnomaly(st.input, a, rec.frame);
@@ -545,7 +560,11 @@ async function run(
     }
     if (!best) break;
     const o = best.buf[best.pos++]!;
-    if (o.tunnelOf === null) records++;
+    if (o.tunnelOf === null) {
+      records++;
+      if (o.t < spanFirst) spanFirst = o.t;
+      if (o.t > spanLast) spanLast = o.t;
+    }
     matcher.push(o);
     if (best.pos >= best.buf.length) refill(best);
     if (writes.length) {
@@ -668,6 +687,9 @@ async function run(
       sysctls: Object.fromEntries(ctx.sysctls),
       traced: ctx.traces.length > 0,
     }),
+  ]);
+  await db.run("INSERT INTO meta (key, value) VALUES ('span', ?)", [
+    JSON.stringify({ records, first: records ? spanFirst : null, last: records ? spanLast : null }),
   ]);
   await db.run("INSERT INTO meta (key, value) VALUES ('created', ?)", [new Date().toISOString()]);
   await db.run("INSERT INTO meta (key, value) VALUES ('cancelled', ?)", [isCancelled ? '1' : '0']);

