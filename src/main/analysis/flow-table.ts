@@ -358,8 +358,8 @@ export class FlowTable {
     for (const f of this.flows.values()) {
       const idle = now - f.lastT;
       // a closed TCP connection only sees stray retransmissions after a second; others keep their
-      // conntrack timeout
-      if (!((f.tcp?.reusable() && idle > 1) || idle > idleTimeout(f))) continue;
+      // conntrack timeout (never under a second)
+      if (idle <= 1 || !(f.tcp?.reusable() || idle > idleTimeout(f))) continue;
       onEvict(f);
       for (const k of f.keys) if (this.byKey.get(k)?.flow === f) this.byKey.delete(k);
       if (f.synKey && this.synWaiting.get(f.synKey) === f) this.synWaiting.delete(f.synKey);

@@ -665,14 +665,16 @@ async function run(
     etaSec: null,
     flows: table.count,
   });
+  await db.exec('BEGIN');
+  // SQLite builds the indexes on its thread while the last flows are concluded here
+  const indexed = createIndexes(db);
   table.addUnseenConntrack(conns);
   for (const f of table.flows.values()) {
     settleNat(f);
     findings.flow(f);
   }
   findings.finish(conns);
-  await db.exec('BEGIN');
-  await createIndexes(db);
+  await indexed;
   await writeFlows(db, table, conns);
   await writeFindings(db, findings.out);
   await db.run("INSERT INTO meta (key, value) VALUES ('host_source', ?)", [ctx.ifaceSource]);

@@ -421,11 +421,25 @@ export class BinaryRowInserter implements RowSink {
       this.buf[this.pos++] = 0;
       return true;
     }
-    this.room(5 + v.length * 3);
+    const len = v.length;
+    this.room(5 + len * 3);
+    const b = this.buf;
     const p = this.pos;
-    const n = this.buf.write(v, p + 5, 'utf8');
-    this.buf[p] = 2;
-    this.buf.writeUInt32LE(n, p + 1);
+    let n = 0;
+    if (len <= 64) {
+      // short ASCII text (addresses, names, states) byte by byte: cheaper than a native call
+      while (n < len) {
+        const c = v.charCodeAt(n);
+        if (c > 0x7f) break;
+        b[p + 5 + n++] = c;
+      }
+    }
+    if (n < len) n = b.write(v, p + 5, 'utf8');
+    b[p] = 2;
+    b[p + 1] = n & 0xff;
+    b[p + 2] = (n >>> 8) & 0xff;
+    b[p + 3] = (n >>> 16) & 0xff;
+    b[p + 4] = n >>> 24;
     this.pos = p + 5 + n;
     return true;
   }
