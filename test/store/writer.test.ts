@@ -33,7 +33,7 @@ const ROWS: Row[] = [
   [Number.MAX_SAFE_INTEGER, [4102444799, 999999999], 'Näme', 123456789],
   [42, [65535, 1], 'NULL', 7],
   [7, [65536, 999999999], 'a much longer text than six', 12345],
-  [8, [2 ** 33 + 12345, 5], "x", -(2 ** 40)],
+  [8, [2 ** 33 + 12345, 5], 'x', -(2 ** 40)],
 ];
 const EXPECT = [
   ['NULL', '0', 'NULL', 'NULL'],

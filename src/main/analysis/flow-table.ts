@@ -58,7 +58,9 @@ export function dkey(t: DTuple): string {
 
 /** True when two directed tuples are the same. */
 export function sameTuple(x: DTuple, y: DTuple): boolean {
-  return x.src === y.src && x.dst === y.dst && x.a === y.a && x.b === y.b && x.proto === y.proto && x.l3 === y.l3;
+  return (
+    x.src === y.src && x.dst === y.dst && x.a === y.a && x.b === y.b && x.proto === y.proto && x.l3 === y.l3
+  );
 }
 
 /** The tuple a reply to `t` carries. */
@@ -588,7 +590,13 @@ export class FlowTable {
   }
 
   // assign()'s answer, reused: callers read it before the next journey
-  private readonly asg: Assignment = { flow: null!, dir: 0, related: false, created: false, rewritten: false };
+  private readonly asg: Assignment = {
+    flow: null!,
+    dir: 0,
+    related: false,
+    created: false,
+    rewritten: false,
+  };
 
   /** The flows changed since the last call. */
   takeDirty(): Flow[] {

@@ -11,7 +11,8 @@ export interface Journey {
 
 /** Groups observations (pushed in time order) into journeys, emitted in order of their first observation. */
 export class JourneyMatcher {
-  private readonly queue: Journey[] = [];
+  /** journeys in creation order; emitted ones are cleared at once (kept, they would outlive the young generation) */
+  private readonly queue: Array<Journey | null> = [];
   private head = 0;
   private readonly open = new Map<number, Journey>();
   private nextId = 1;
@@ -74,7 +75,7 @@ export class JourneyMatcher {
   }
 
   private finish(j: Journey): void {
-    this.head++;
+    this.queue[this.head++] = null;
     const fp = j.obs[0]!.fp;
     if (fp !== null && this.open.get(fp) === j) this.open.delete(fp);
     this.emit(j);

@@ -29,7 +29,13 @@ export function formatIPv4(bytes: Uint8Array, off: number): string {
   const hit = v4Text[slot];
   if (hit !== undefined && v4Keys[slot] === v) return hit;
   const s =
-    DEC[bytes[off]!]! + '.' + DEC[bytes[off + 1]!]! + '.' + DEC[bytes[off + 2]!]! + '.' + DEC[bytes[off + 3]!]!;
+    DEC[bytes[off]!]! +
+    '.' +
+    DEC[bytes[off + 1]!]! +
+    '.' +
+    DEC[bytes[off + 2]!]! +
+    '.' +
+    DEC[bytes[off + 3]!]!;
   v4Keys[slot] = v;
   v4Text[slot] = s;
   return s;

@@ -67,7 +67,9 @@ export class Db {
 
   /** Loads an SQLite extension (a shared library); rejects when it cannot be loaded. */
   loadExtension(file: string): Promise<void> {
-    return new Promise((resolve, reject) => this.raw.loadExtension(file, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.raw.loadExtension(file, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
   /** A prepared statement, reused across batches. */
@@ -121,12 +123,24 @@ export async function loadRowsExtension(db: Db): Promise<boolean> {
   return false;
 }
 
-/** Creates a fresh case file with the schema's tables (WAL, tuned for one bulk writer). */
-export async function createCase(path: string): Promise<Db> {
+/**
+ * Creates a fresh case file with the schema's tables, tuned for one bulk writer. With `live`
+ * readers watch it fill (WAL); otherwise no journal at all: every page is written once instead of
+ * to the WAL and again at checkpoint (≈0.6 s of a 1.2M-record ingest, measured), and a case whose
+ * ingest did not finish is ingested again anyway. finishCase() switches it to WAL.
+ */
+export async function createCase(path: string, live = true): Promise<Db> {
   const db = await Db.open(path, 'create');
-  await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;');
+  await db.exec(
+    `PRAGMA journal_mode = ${live ? 'WAL' : 'OFF'}; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;`,
+  );
   await db.exec(SCHEMA_TABLES);
   return db;
+}
+
+/** After the bulk load: the journal every later reader and writer expects. */
+export async function finishCase(db: Db): Promise<void> {
+  await db.exec('PRAGMA journal_mode = WAL');
 }
 
 /** Builds the schema's indexes once the bulk load is done. */

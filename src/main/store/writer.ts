@@ -16,8 +16,7 @@ export interface RowSink {
 
 /** Writes plain values (numbers, text, null) in column order. */
 export function putValues(w: RowSink, values: ReadonlyArray<string | number | null>): boolean {
-  for (const v of values)
-    if (typeof v === 'number' ? !w.int(v) : !w.text(v)) return false;
+  for (const v of values) if (typeof v === 'number' ? !w.int(v) : !w.text(v)) return false;
   return true;
 }
 
@@ -491,7 +490,9 @@ export class TableWriter<T> {
     const widths = columns.filter((c): c is FixedColumn => typeof c !== 'string');
     this.bin = db.rowsExtension ? new BinaryRowInserter(db, table, names, 8000, verb) : null;
     this.fixed =
-      db.rowsExtension || widths.length < names.length ? null : new FixedRowInserter(db, table, widths, 4000, verb);
+      db.rowsExtension || widths.length < names.length
+        ? null
+        : new FixedRowInserter(db, table, widths, 4000, verb);
     this.sql = new SqlRowInserter(db, table, names, 2000, verb);
   }
 
