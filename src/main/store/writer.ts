@@ -45,6 +45,36 @@ class Pipeline {
   }
 }
 
+/** One prepared statement run once per batch, in order, one batch in flight. */
+class StatementBatches {
+  private stmt: Promise<Statement> | null = null;
+  private readonly pipe = new Pipeline();
+
+  constructor(
+    private readonly db: Db,
+    private readonly sql: string,
+  ) {}
+
+  /** Queues one run; resolves when the previous batch is done (back-pressure). */
+  send(params: Array<Buffer | number>): Promise<void> {
+    this.stmt ??= this.db.prepare(this.sql);
+    const st = this.stmt;
+    return this.pipe.send(async () => (await st).run(params));
+  }
+
+  /** Waits for the batch in flight. */
+  drain(): Promise<void> {
+    return this.pipe.drain();
+  }
+
+  /** Waits for every batch and releases the statement. */
+  async finish(): Promise<void> {
+    await this.drain();
+    if (this.stmt) await (await this.stmt).finalize();
+    this.stmt = null;
+  }
+}
+
 const NULL = [0x4e, 0x55, 0x4c, 0x4c];
 
 /**
@@ -199,12 +229,10 @@ export class FixedRowInserter implements RowSink {
   private rowStart = 0;
   private col = 0;
   private count = 0;
-  private stmt: Promise<Statement> | null = null;
-  private readonly pipe = new Pipeline();
-  private readonly sql: string;
+  private readonly batches: StatementBatches;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     table: string,
     private readonly columns: readonly FixedColumn[],
     private readonly batch = 4000,
@@ -226,7 +254,10 @@ export class FixedRowInserter implements RowSink {
         return `CASE WHEN substr(?1, ${at}, 1) = X'4E' THEN NULL ELSE ${val} END`;
       })
       .join(',');
-    this.sql = `WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i + 1 < ?2) ${verb} INTO ${table} (${columns.map((c) => c.name).join(',')}) SELECT ${sel} FROM r`;
+    this.batches = new StatementBatches(
+      db,
+      `WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i + 1 < ?2) ${verb} INTO ${table} (${columns.map((c) => c.name).join(',')}) SELECT ${sel} FROM r`,
+    );
   }
 
   /** Writes one row through `put`; false (nothing written) when a field did not fit. */
@@ -312,22 +343,18 @@ export class FixedRowInserter implements RowSink {
     this.buf = Buffer.alloc(this.width * this.batch, 0x20);
     this.pos = 0;
     this.count = 0;
-    this.stmt ??= this.db.prepare(this.sql);
-    const st = this.stmt;
-    return this.pipe.send(async () => (await st).run([blob, n]));
+    return this.batches.send([blob, n]);
   }
 
   /** Waits for the batch in flight. */
   drain(): Promise<void> {
-    return this.pipe.drain();
+    return this.batches.drain();
   }
 
   /** Writes every buffered row and releases the statement. */
   async flush(): Promise<void> {
     if (this.count) void this.send();
-    await this.drain();
-    if (this.stmt) await (await this.stmt).finalize();
-    this.stmt = null;
+    await this.batches.finish();
   }
 }
 
@@ -340,19 +367,20 @@ export class BinaryRowInserter implements RowSink {
   private buf = Buffer.allocUnsafe(1 << 20);
   private pos = 0;
   private count = 0;
-  private stmt: Promise<Statement> | null = null;
-  private readonly pipe = new Pipeline();
-  private readonly sql: string;
+  private readonly batches: StatementBatches;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     table: string,
     columns: readonly string[],
     private readonly batch = 8000,
     verb = 'INSERT',
   ) {
     if (columns.length > 64) throw new Error(`${table}: pathlens_rows takes at most 64 columns`);
-    this.sql = `${verb} INTO ${table} (${columns.join(',')}) SELECT ${columns.map((_, i) => `c${i}`).join(',')} FROM pathlens_rows(${columns.length}, ?1)`;
+    this.batches = new StatementBatches(
+      db,
+      `${verb} INTO ${table} (${columns.join(',')}) SELECT ${columns.map((_, i) => `c${i}`).join(',')} FROM pathlens_rows(${columns.length}, ?1)`,
+    );
   }
 
   /** Writes one row through `put`; returns back-pressure when a batch was sent. */
@@ -446,25 +474,20 @@ export class BinaryRowInserter implements RowSink {
   private send(): Promise<void> {
     // the batch runs once the one in flight is done: it takes a copy, the buffer is reused at once
     const blob = Buffer.from(this.buf.subarray(0, this.pos));
-    this.stmt ??= this.db.prepare(this.sql);
-    const st = this.stmt;
-    const sent = this.pipe.send(async () => (await st).run([blob]));
     this.pos = 0;
     this.count = 0;
-    return sent;
+    return this.batches.send([blob]);
   }
 
   /** Waits for the batch in flight. */
   drain(): Promise<void> {
-    return this.pipe.drain();
+    return this.batches.drain();
   }
 
   /** Writes every buffered row and releases the statement. */
   async flush(): Promise<void> {
     if (this.count) void this.send();
-    await this.drain();
-    if (this.stmt) await (await this.stmt).finalize();
-    this.stmt = null;
+    await this.batches.finish();
   }
 }
 
