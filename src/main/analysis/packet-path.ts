@@ -92,14 +92,6 @@ function isBroadcastish(ip: string): boolean {
   return ip.startsWith('224.') || ip.startsWith('239.') || ip === '255.255.255.255' || ip.startsWith('ff');
 }
 
-/** NAT rewrites visible between the first and the last copy of one packet. */
-export function natSteps(j: Journey, path: PathGuess): NatStepJson[] {
-  return natStepsOf(
-    j.obs.map(obsTuple).filter((t) => t !== null),
-    path.kind,
-  );
-}
-
 /** One stored copy of a packet (observations row) as a directed tuple. */
 export function copyTuple(
   l3: 4 | 6,

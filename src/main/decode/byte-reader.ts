@@ -1,8 +1,9 @@
 // Bounds-checked reads over one captured frame (the protobuf-es BinaryReader / gopacket DecodeFeedback model).
 
 /**
- * One frame's bytes behind a DataView. Decoders call `has` once per header and then read fixed
- * offsets; the DataView's own range check is only a safety net (a RangeError here is a bug).
+ * One frame's bytes behind a DataView over their whole read chunk. Decoders call `has` once per
+ * header and then read fixed offsets: `has` is the only bounds check (the view spans the chunk, so
+ * reading past the frame without it would read the next record, a bug).
  */
 export class ByteReader {
   bytes: Uint8Array;

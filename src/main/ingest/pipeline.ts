@@ -221,6 +221,20 @@ interface CaptureState {
   sll2: Map<number, { id: number; name: string }>;
 }
 
+/** Progress at the start of a phase: nothing counted yet. */
+function starting(phase: IngestProgress['phase'], bytesTotal = 0): Omit<IngestProgress, 'job'> {
+  return {
+    phase,
+    file: null,
+    bytesDone: 0,
+    bytesTotal,
+    records: 0,
+    recordsPerSec: 0,
+    etaSec: null,
+    flows: 0,
+  };
+}
+
 /** Runs a whole ingest into a new case file. */
 export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   const started = Date.now();
@@ -228,16 +242,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   const progress = (p: Omit<IngestProgress, 'job'>): void => opts.onProgress?.({ job, ...p });
   const cancelled = (): boolean => (opts.cancel ? Atomics.load(opts.cancel, 0) !== 0 : false);
 
-  progress({
-    phase: 'detect',
-    file: null,
-    bytesDone: 0,
-    bytesTotal: 0,
-    records: 0,
-    recordsPerSec: 0,
-    etaSec: null,
-    flows: 0,
-  });
+  progress(starting('detect'));
   const files = await expandInputs(opts.inputs, opts.extractDir ?? `${opts.dbPath}.inputs`);
   for (const suffix of ['', '-wal', '-shm'])
     if (existsSync(opts.dbPath + suffix)) rmSync(opts.dbPath + suffix);
@@ -301,16 +306,7 @@ async function run(
     records: 0,
     warnings: 0,
   }));
-  progress({
-    phase: 'context',
-    file: null,
-    bytesDone: 0,
-    bytesTotal: 0,
-    records: 0,
-    recordsPerSec: 0,
-    etaSec: null,
-    flows: 0,
-  });
+  progress(starting('context'));
   await db.exec('BEGIN');
   for (let i = 0; i < files.length; i++) {
     const kind = kinds[i];
@@ -526,16 +522,7 @@ async function run(
   }
 
   await db.exec('BEGIN');
-  progress({
-    phase: 'capture',
-    file: null,
-    bytesDone: 0,
-    bytesTotal,
-    records: 0,
-    recordsPerSec: 0,
-    etaSec: null,
-    flows: 0,
-  });
+  progress(starting('capture', bytesTotal));
   const streams = states.map((st) => ({
     st,
     it: observations(st),

@@ -98,8 +98,9 @@ export class Statement {
 const [SCHEMA_TABLES, SCHEMA_INDEXES] = SCHEMA_SQL.split('-- INDEXES:') as [string, string | undefined];
 
 // The bulk-insert extension built by scripts/build-native.mjs: in a checkout out/native/ (this
-// module is src/main/store/), beside a bundle's out/main/ (../native/).
-const ROWS_EXT = ['../../../out/native/', '../native/', './native/'].flatMap((d) =>
+// module is src/main/store/, or node_modules/.cache/pathlens/ for the checkout's bundled worker),
+// beside the Electron bundle's out/main/ (../native/).
+const ROWS_EXT = ['../../../out/native/', '../native/'].flatMap((d) =>
   ['so', 'dylib', 'dll'].map((e) => new URL(`${d}pathlens-rows.${e}`, import.meta.url)),
 );
 
