@@ -1,5 +1,6 @@
 // Per-journey analysis during ingest (state needs time order), and per-flow conclusions at the end.
 import type { Assignment } from './flow-table';
+import { addOnce } from './flow-table';
 import type { HostContext } from './host-context';
 import type { Journey } from './journeys';
 import { guessPath, simpleCtState } from './packet-path';
@@ -77,7 +78,7 @@ export function analyseJourney(
       const out = j.obs.find((o) => o.dir === 1);
       f.confirmedAt = out ? out.t : first.t;
     }
-    if (asg.rewritten) f.natEvidence.add('capture');
+    if (asg.rewritten) addOnce(f.natEvidence, 'capture');
   }
   return {
     ctstate,

@@ -104,7 +104,7 @@ export class FindingCollector {
           `history ${tcp.history}`,
         ]);
     }
-    const unreach = [...f.relatedIcmp].filter((t) => t.startsWith('3/') || t.startsWith('1/'));
+    const unreach = f.relatedIcmp.filter((t) => t.startsWith('3/') || t.startsWith('1/'));
     if (unreach.length && !(tcp && tcp.connState() === 'REJ'))
       add(
         f,
@@ -151,7 +151,7 @@ export class FindingCollector {
           ...(f.lastReplyT !== null ? [`last answer at ${new Date(f.lastReplyT * 1000).toISOString()}`] : []),
         ],
       );
-    if (f.tcp && f.bigRetrans >= 2 && ![...f.relatedIcmp].some((t) => t === '3/4' || t.startsWith('2/')))
+    if (f.tcp && f.bigRetrans >= 2 && !f.relatedIcmp.some((t) => t === '3/4' || t.startsWith('2/')))
       add(
         f,
         'mtu-blackhole',

@@ -30,7 +30,10 @@ export function protoName(p: number): string {
 const PORT_PROTOS = new Set([6, 17, 33, 132, 136]);
 
 function isLoopbackIp(ip: string | null): boolean {
-  return ip !== null && (ip.startsWith('127.') || ip === '::1');
+  if (ip === null) return false;
+  // first character first: this runs for every packet
+  const c = ip.charCodeAt(0);
+  return (c === 0x31 && ip.startsWith('127.')) || (c === 0x3a && ip === '::1');
 }
 
 /** Echo request/reply types of ICMP and ICMPv6. */
@@ -42,13 +45,13 @@ function echoKind(proto: number, type: number | null): 'q' | 'r' | null {
 
 /** A directed tuple: what a packet carries, in the form conntrack tuples are written. */
 export interface DTuple {
-  l3: 4 | 6;
-  proto: number;
-  src: string;
-  dst: string;
+  readonly l3: 4 | 6;
+  readonly proto: number;
+  readonly src: string;
+  readonly dst: string;
   /** ports; ICMP echo: a = id, b = 'q' (request) | 'r' (reply); ICMP other: type/code */
-  a: number | string;
-  b: number | string;
+  readonly a: number | string;
+  readonly b: number | string;
 }
 
 /** The key of a directed tuple. */
@@ -82,6 +85,82 @@ export function obsTuple(o: Observation): DTuple | null {
     return { l3: o.l3, proto, src: o.src, dst: o.dst, a: `t${o.icmpType ?? ''}`, b: `c${o.icmpCode ?? ''}` };
   }
   return { l3: o.l3, proto, src: o.src, dst: o.dst, a: '', b: '' };
+}
+
+// FNV-1a over a short string (an address): a slot number, not an identity
+function textHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+const TUPLE_SLOTS = 8192;
+
+/**
+ * Directed tuples of recent packets with their keys, direct-mapped: most packets carry a tuple
+ * seen a moment before, and a shared key string keeps its hash, where a new one would be built,
+ * flattened and hashed again for every Map lookup. Tuples are never mutated, so sharing is safe.
+ */
+class TupleCache {
+  private readonly tuples: Array<DTuple | undefined> = new Array<DTuple | undefined>(TUPLE_SLOTS).fill(
+    undefined,
+  );
+  private readonly keys: string[] = new Array<string>(TUPLE_SLOTS).fill('');
+  /** the flow-table entry last found for the slot's key (checked for `dead` before use) */
+  readonly entries: Array<KeyEntry | undefined> = new Array<KeyEntry | undefined>(TUPLE_SLOTS).fill(
+    undefined,
+  );
+  /** the key of the tuple last returned by get() */
+  key = '';
+  /** its slot, or -1 when it was not cached */
+  slot = -1;
+
+  /** The directed tuple of an observation (null when not IP); its key is left in `key`. */
+  get(o: Observation): DTuple | null {
+    const { l3, src, dst, proto, sport, dport } = o;
+    if (l3 === null || src === null || dst === null || proto === null) return null;
+    let a: number | string;
+    let b: number | string;
+    if (PORT_PROTOS.has(proto) && sport !== null && dport !== null) {
+      a = sport;
+      b = dport;
+    } else if ((proto === 1 || proto === 58) && o.icmpId !== null && echoKind(proto, o.icmpType)) {
+      a = o.icmpId;
+      b = echoKind(proto, o.icmpType)!;
+    } else {
+      const t = obsTuple(o)!;
+      this.key = dkey(t);
+      this.slot = -1;
+      return t;
+    }
+    const slot =
+      (Math.imul(textHash(src) ^ Math.imul(textHash(dst), 0x9e3779b1), 0x85ebca6b) ^
+        Math.imul(typeof a === 'number' ? a : 0, 0x10001) ^
+        (typeof b === 'number' ? b : b.charCodeAt(0)) ^
+        (proto << 8)) &
+      (TUPLE_SLOTS - 1);
+    const hit = this.tuples[slot];
+    if (
+      hit !== undefined &&
+      hit.a === a &&
+      hit.b === b &&
+      hit.src === src &&
+      hit.dst === dst &&
+      hit.proto === proto &&
+      hit.l3 === l3
+    ) {
+      this.key = this.keys[slot]!;
+      this.slot = slot;
+      return hit;
+    }
+    const t: DTuple = { l3, proto, src, dst, a, b };
+    this.key = dkey(t);
+    this.tuples[slot] = t;
+    this.keys[slot] = this.key;
+    this.entries[slot] = undefined;
+    this.slot = slot;
+    return t;
+  }
 }
 
 /** A report tuple → directed tuple. */
@@ -122,8 +201,9 @@ export interface Flow {
   /** the reply tuple once known (conntrack, or a reply seen, or a NATed copy seen) */
   reply: DTuple | null;
   replySource: 'conntrack' | 'capture' | 'ruleset' | null;
-  natEvidence: Set<NatEvidence>;
-  natRules: Set<string>;
+  /** (small lists kept distinct with addOnce: a Set per flow weighs more than the flow's own fields) */
+  natEvidence: NatEvidence[];
+  natRules: string[];
   firstT: number;
   firstSec: number;
   firstNsec: number;
@@ -133,7 +213,7 @@ export interface Flow {
   pkts: [number, number];
   bytes: [number, number];
   nObs: number;
-  ifaces: Set<string>;
+  ifaces: string[];
   /** the interface last added to `ifaces` (most packets repeat it: skips the Set) */
   lastIface: string | null;
   tcp: TcpTracker | null;
@@ -142,7 +222,7 @@ export interface Flow {
   /** ICMP errors (RELATED) seen about this flow */
   related: number;
   /** their ICMP type/code, e.g. '3/3' port unreachable, '3/4' frag needed */
-  relatedIcmp: Set<string>;
+  relatedIcmp: string[];
   /** first interface an original-direction packet arrived on / left by */
   iif: string | null;
   oif: string | null;
@@ -155,6 +235,8 @@ export interface Flow {
   /** the flow it raced with: the same UDP tuple sent within ms and NATed differently (clash) */
   raceWith: number | null;
   raceGap: number;
+  /** changed since the last takeDirty() */
+  dirty: boolean;
   /** byKey entries that point to it (removed on eviction) */
   keys: string[];
   synKey: string | null;
@@ -164,6 +246,11 @@ export interface Flow {
   martian: string | null;
   /** packets per ctstate */
   ctstates: Record<string, number>;
+}
+
+/** Adds `v` to a short list of distinct values. */
+export function addOnce<T>(list: T[], v: T): void {
+  if (!list.includes(v)) list.push(v);
 }
 
 /** True when the flow's reply tuple shows a destination rewrite. */
@@ -178,6 +265,13 @@ export function snatOf(f: Flow): boolean {
   if (!f.reply) return false;
   const inv = inverse(f.reply);
   return inv.src !== f.orig.src || inv.a !== f.orig.a;
+}
+
+/** Which flow a directed tuple belongs to, in which direction; `dead` once replaced or evicted. */
+interface KeyEntry {
+  flow: Flow;
+  dir: 0 | 1;
+  dead: boolean;
 }
 
 /** What assign() decided for one journey. */
@@ -203,9 +297,9 @@ function idleTimeout(f: Flow): number {
 export class FlowTable {
   /** flows in memory (finished ones are evicted once written) */
   readonly flows = new Map<number, Flow>();
-  /** flows changed since the last takeDirty() (for live views during ingest) */
-  private dirty = new Set<Flow>();
-  private readonly byKey = new Map<string, { flow: Flow; dir: 0 | 1 }>();
+  /** flows changed since the last takeDirty() (for live views during ingest), each once */
+  private dirty: Flow[] = [];
+  private readonly byKey = new Map<string, KeyEntry>();
   private readonly ctByKey = new Map<string, Array<{ ct: CtConnection; dir: 0 | 1 }>>();
   private nextId = 1;
   /** flows opened by a SYN, by `src|sport|seq+1`: a SYN/ACK acknowledging it belongs to them */
@@ -266,9 +360,9 @@ export class FlowTable {
   }
 
   /** A journey belongs to a flow only if none of its tuples is another flow's, nor outside the flow's conntrack entry. */
-  private consistent(f: Flow, keys: string[]): boolean {
-    for (const k of keys) {
-      const h = this.byKey.get(k);
+  private consistent(f: Flow, keys: string[], entries: Array<KeyEntry | undefined>): boolean {
+    for (let i = 0; i < keys.length; i++) {
+      const h = entries[i];
       // race siblings share their pre-NAT tuple: that key says nothing about which of them it is
       if (h && h.flow !== f && h.flow.raceWith !== f.id && f.raceWith !== h.flow.id) return false;
     }
@@ -299,8 +393,8 @@ export class FlowTable {
       orig,
       reply: null,
       replySource: null,
-      natEvidence: new Set(),
-      natRules: new Set(),
+      natEvidence: [],
+      natRules: [],
       firstT: o.t,
       firstSec: o.tsSec,
       firstNsec: o.tsNsec,
@@ -310,16 +404,17 @@ export class FlowTable {
       pkts: [0, 0],
       bytes: [0, 0],
       nObs: 0,
-      ifaces: new Set(),
+      ifaces: [],
       lastIface: null,
       tcp: orig.proto === 6 ? new TcpTracker() : null,
       ct: [],
       outerId: null,
       related: 0,
-      relatedIcmp: new Set(),
+      relatedIcmp: [],
       confirmedAt: null,
       raceWith: null,
       raceGap: 0,
+      dirty: false,
       keys: [],
       synKey: null,
       iif: null,
@@ -335,14 +430,22 @@ export class FlowTable {
     return f;
   }
 
-  private register(t: DTuple, f: Flow, dir: 0 | 1, key = dkey(t)): void {
-    const cur = this.byKey.get(key);
+  private register(t: DTuple, f: Flow, dir: 0 | 1, key = dkey(t), known?: KeyEntry): void {
     // the hot path: a packet of a known flow on a known tuple changes nothing
+    if (known && !known.dead && known.flow === f && known.dir === dir) return;
+    const cur = this.byKey.get(key);
     if (cur && cur.flow === f && cur.dir === dir) return;
     const inv = dkey(inverse(t));
-    this.byKey.set(key, { flow: f, dir });
-    this.byKey.set(inv, { flow: f, dir: dir === 0 ? 1 : 0 });
+    this.bind(key, f, dir);
+    this.bind(inv, f, dir === 0 ? 1 : 0);
     f.keys.push(key, inv);
+  }
+
+  // every change of byKey goes through here: the entry replaced is marked dead for cached lookups
+  private bind(key: string, flow: Flow, dir: 0 | 1): void {
+    const old = this.byKey.get(key);
+    if (old) old.dead = true;
+    this.byKey.set(key, { flow, dir, dead: false });
   }
 
   /** Total flows made so far (also those evicted). */
@@ -363,12 +466,19 @@ export class FlowTable {
       // conntrack timeout (never under a second)
       if (idle <= 1 || !(f.tcp?.reusable() || idle > idleTimeout(f))) continue;
       onEvict(f);
-      for (const k of f.keys) if (this.byKey.get(k)?.flow === f) this.byKey.delete(k);
+      for (const k of f.keys) {
+        const e = this.byKey.get(k);
+        if (e?.flow !== f) continue;
+        e.dead = true;
+        this.byKey.delete(k);
+      }
       if (f.synKey && this.synWaiting.get(f.synKey) === f) this.synWaiting.delete(f.synKey);
       this.flows.delete(f.id);
-      this.dirty.delete(f);
+      f.dirty = false;
       n++;
     }
+    // evicted flows leave the dirty list too (it is only emptied by takeDirty, in live ingests)
+    if (n) this.dirty = this.dirty.filter((f) => f.dirty);
     return n;
   }
 
@@ -382,7 +492,7 @@ export class FlowTable {
     f.orig = o;
     f.reply = r;
     f.replySource = 'conntrack';
-    f.natEvidence.add('conntrack');
+    addOnce(f.natEvidence, 'conntrack');
     this.register(o, f, 0);
     this.register(r, f, 1);
   }
@@ -391,25 +501,37 @@ export class FlowTable {
   private readonly tObs: Observation[] = [];
   private readonly tTup: DTuple[] = [];
   private readonly tKey: string[] = [];
+  private readonly tEnt: Array<KeyEntry | undefined> = [];
+  private readonly tupleCache = new TupleCache();
 
   /** Finds or creates the flow of one journey and updates its counters. */
   assign(j: Journey): Assignment | null {
     const tObs = this.tObs;
     const tTup = this.tTup;
     const keys = this.tKey;
+    const ents = this.tEnt;
+    const cache = this.tupleCache;
     let n = 0;
     for (const o of j.obs) {
-      const t = obsTuple(o);
+      const t = cache.get(o);
       if (!t) continue;
+      const slot = cache.slot;
+      let e = slot >= 0 ? cache.entries[slot] : undefined;
+      if (e === undefined || e.dead) {
+        e = this.byKey.get(cache.key);
+        if (slot >= 0) cache.entries[slot] = e;
+      }
       tObs[n] = o;
       tTup[n] = t;
-      keys[n] = dkey(t);
+      keys[n] = cache.key;
+      ents[n] = e;
       n++;
     }
     if (n === 0) return null;
     tObs.length = n;
     tTup.length = n;
     keys.length = n;
+    ents.length = n;
     const firstO = tObs[0]!;
     const firstT = tTup[0]!;
     const lastT = tTup[n - 1]!;
@@ -419,8 +541,8 @@ export class FlowTable {
     let created = false;
 
     for (let i = 0; i < n; i++) {
-      const hit = this.byKey.get(keys[i]!);
-      if (hit && this.alive(hit.flow, tObs[i]!, hit.dir) && this.consistent(hit.flow, keys)) {
+      const hit = ents[i];
+      if (hit && this.alive(hit.flow, tObs[i]!, hit.dir) && this.consistent(hit.flow, keys, ents)) {
         flow = hit.flow;
         dir = hit.dir;
         break;
@@ -491,7 +613,7 @@ export class FlowTable {
           f.orig = inverse(firstT);
           f.reply = inverse(seenOrig);
           f.replySource = 'capture';
-          f.natEvidence.add('capture');
+          addOnce(f.natEvidence, 'capture');
           this.register(f.orig, f, 0);
           this.register(f.reply, f, 1);
         }
@@ -521,11 +643,11 @@ export class FlowTable {
       // Every tuple this packet carried belongs to the flow in this direction (NAT legs).
       let rewritten = false;
       for (let i = 0; i < n; i++) {
-        this.register(tTup[i]!, flow, dir, keys[i]);
+        this.register(tTup[i]!, flow, dir, keys[i], ents[i]);
         if (keys[i] !== keys[0]) rewritten = true;
       }
       if (rewritten) {
-        flow.natEvidence.add('capture');
+        addOnce(flow.natEvidence, 'capture');
         if (flow.replySource !== 'conntrack') {
           // orig packets: the last copy is after NAT, its inverse is the reply tuple;
           // reply packets: the first copy is before de-NAT, it is the reply tuple.
@@ -540,7 +662,7 @@ export class FlowTable {
       }
     } else {
       flow.related++;
-      flow.relatedIcmp.add(`${firstO.icmpType}/${firstO.icmpCode}`);
+      addOnce(flow.relatedIcmp, `${firstO.icmpType}/${firstO.icmpCode}`);
     }
     const orig = dir === 0 && !related;
     for (let i = 0; i < n; i++) {
@@ -557,12 +679,15 @@ export class FlowTable {
         if (o.dir === 1 && flow.oif === null) flow.oif = o.iface;
       }
       if (o.iface && flow.lastIface !== o.iface) {
-        flow.ifaces.add(o.iface);
+        addOnce(flow.ifaces, o.iface);
         flow.lastIface = o.iface;
       }
     }
 
-    this.dirty.add(flow);
+    if (!flow.dirty) {
+      flow.dirty = true;
+      this.dirty.push(flow);
+    }
     flow.pkts[dir]++;
     if (dir === 1) {
       flow.lastReplyT = firstO.t;
@@ -600,8 +725,9 @@ export class FlowTable {
 
   /** The flows changed since the last call. */
   takeDirty(): Flow[] {
-    const out = [...this.dirty];
-    this.dirty = new Set();
+    const out = this.dirty.filter((f) => f.dirty);
+    for (const f of out) f.dirty = false;
+    this.dirty = [];
     return out;
   }
 

@@ -16,6 +16,7 @@ export class JourneyMatcher {
   private head = 0;
   private readonly open = new Map<number, Journey>();
   private nextId = 1;
+  private readonly spare: Journey[] = [];
 
   /**
    * @param windowSec copies of one packet are stamped by the same kernel clock within microseconds
@@ -41,7 +42,12 @@ export class JourneyMatcher {
         return;
       }
     }
-    const j: Journey = { id: this.nextId++, t: o.t, obs: [o] };
+    let j = this.spare.pop();
+    if (j) {
+      j.id = this.nextId++;
+      j.t = o.t;
+      j.obs.push(o);
+    } else j = { id: this.nextId++, t: o.t, obs: [o] };
     o.journeyId = j.id;
     this.queue.push(j);
     if (fp !== null) this.open.set(fp, j);
@@ -79,6 +85,15 @@ export class JourneyMatcher {
     const fp = j.obs[0]!.fp;
     if (fp !== null && this.open.get(fp) === j) this.open.delete(fp);
     this.emit(j);
+  }
+
+  /**
+   * Takes back an emitted journey the consumer is done with, to reuse for a later packet: a journey
+   * lives for the window, long enough to be promoted out of the young generation if new each time.
+   */
+  release(j: Journey): void {
+    j.obs.length = 0;
+    if (this.spare.length < 4096) this.spare.push(j);
   }
 
   /** Emits every open journey (end of input). */

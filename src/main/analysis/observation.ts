@@ -120,13 +120,85 @@ export interface Placement {
   dir: 0 | 1 | null;
 }
 
-/** The observation of one decoded packet (outer, or an inner tunnelled one), built as one object literal (the hot path). */
+/** An observation with every field empty (the pool's spare, before makeObservation fills it). */
+function blankObservation(): Observation {
+  return {
+    id: 0,
+    input: 0,
+    frame: 0,
+    offset: 0,
+    caplen: 0,
+    origLen: 0,
+    linkType: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    t: 0.5,
+    ifaceId: null,
+    iface: null,
+    dir: null,
+    l3: null,
+    src: null,
+    dst: null,
+    proto: null,
+    sport: null,
+    dport: null,
+    icmpType: null,
+    icmpCode: null,
+    icmpId: null,
+    icmpSeq: null,
+    icmpError: false,
+    icmpMtu: null,
+    quoted: null,
+    ipId: null,
+    ttl: null,
+    ipLen: null,
+    tcpFlags: null,
+    seq: null,
+    ack: null,
+    win: null,
+    wscale: null,
+    payloadLen: 0,
+    fp: null,
+    anomaly: null,
+    tunnelOf: null,
+    flowId: null,
+    flowDir: null,
+    journeyId: null,
+  };
+}
+
+/**
+ * Observations handed back once their journey is written, and filled again for later records:
+ * an observation lives for the journey window (≈ 20 ms of capture, thousands of records), long
+ * enough to be copied by every young-generation collection and promoted; reused, it never is.
+ */
+export class ObservationPool {
+  private readonly spare: Observation[] = [];
+
+  /** A spare observation, or a new one. */
+  take(): Observation {
+    return this.spare.pop() ?? blankObservation();
+  }
+
+  /** Gives back an observation nothing refers to any more. */
+  release(o: Observation): void {
+    o.quoted = null;
+    o.iface = null;
+    if (this.spare.length < 65536) this.spare.push(o);
+  }
+}
+
+/**
+ * The observation of one decoded packet (outer, or an inner tunnelled one). With a pool, a spare
+ * observation is filled (the hot path: no allocation); every field is written either way.
+ */
 export function makeObservation(
   id: number,
   at: Placement,
   p: DecodedPacket,
   data: Uint8Array,
   tunnelOf: number | null,
+  pool?: ObservationPool,
 ): Observation {
   const l3 = p.l3 === 'ipv4' ? 4 : p.l3 === 'ipv6' ? 6 : null;
   const icmp = p.icmp;
@@ -149,47 +221,47 @@ export function makeObservation(
     // 52 bits: two 32-bit lanes folded, exact as a JS number
     fp = (h >>> 0) * 0x100000 + (mix(h, 0x85ebca6b) >>> 12);
   }
-  return {
-    id,
-    input: at.input,
-    frame: at.frame,
-    offset: at.offset,
-    caplen: at.caplen,
-    origLen: at.origLen,
-    linkType: at.linkType,
-    tsSec: at.tsSec,
-    tsNsec: at.tsNsec,
-    t: at.tsSec + at.tsNsec / 1e9,
-    ifaceId: at.ifaceId,
-    iface: at.iface,
-    dir: at.dir,
-    l3,
-    src: p.src,
-    dst: p.dst,
-    proto: p.proto,
-    sport: p.sport,
-    dport: p.dport,
-    icmpType: icmp ? icmp.type : null,
-    icmpCode: icmp ? icmp.code : null,
-    icmpId: icmp ? icmp.id : null,
-    icmpSeq: icmp ? icmp.seq : null,
-    icmpError: icmp ? icmp.isError : false,
-    icmpMtu: icmp ? icmp.mtu : null,
-    quoted: icmp ? icmp.quoted : null,
-    ipId: p.ipId,
-    ttl: p.ttl,
-    ipLen: p.ipLen,
-    tcpFlags: tcp ? tcp.flags : null,
-    seq: tcp ? tcp.seq : null,
-    ack: tcp ? tcp.ack : null,
-    win: tcp ? tcp.window : null,
-    wscale: tcp ? tcp.wscale : null,
-    payloadLen: tcp ? tcp.payloadLen : Math.max(0, p.payloadCaptured),
-    fp,
-    anomaly: p.anomalies[0] ?? null,
-    tunnelOf,
-    flowId: null,
-    flowDir: null,
-    journeyId: null,
-  };
+  const o = pool ? pool.take() : blankObservation();
+  o.id = id;
+  o.input = at.input;
+  o.frame = at.frame;
+  o.offset = at.offset;
+  o.caplen = at.caplen;
+  o.origLen = at.origLen;
+  o.linkType = at.linkType;
+  o.tsSec = at.tsSec;
+  o.tsNsec = at.tsNsec;
+  o.t = at.tsSec + at.tsNsec / 1e9;
+  o.ifaceId = at.ifaceId;
+  o.iface = at.iface;
+  o.dir = at.dir;
+  o.l3 = l3;
+  o.src = p.src;
+  o.dst = p.dst;
+  o.proto = p.proto;
+  o.sport = p.sport;
+  o.dport = p.dport;
+  o.icmpType = icmp ? icmp.type : null;
+  o.icmpCode = icmp ? icmp.code : null;
+  o.icmpId = icmp ? icmp.id : null;
+  o.icmpSeq = icmp ? icmp.seq : null;
+  o.icmpError = icmp ? icmp.isError : false;
+  o.icmpMtu = icmp ? icmp.mtu : null;
+  o.quoted = icmp ? icmp.quoted : null;
+  o.ipId = p.ipId;
+  o.ttl = p.ttl;
+  o.ipLen = p.ipLen;
+  o.tcpFlags = tcp ? tcp.flags : null;
+  o.seq = tcp ? tcp.seq : null;
+  o.ack = tcp ? tcp.ack : null;
+  o.win = tcp ? tcp.window : null;
+  o.wscale = tcp ? tcp.wscale : null;
+  o.payloadLen = tcp ? tcp.payloadLen : Math.max(0, p.payloadCaptured);
+  o.fp = fp;
+  o.anomaly = p.anomalies[0] ?? null;
+  o.tunnelOf = tunnelOf;
+  o.flowId = null;
+  o.flowDir = null;
+  o.journeyId = null;
+  return o;
 }

@@ -95,6 +95,10 @@ interface DirState {
   retrans: number;
 }
 
+const UPPER: Record<string, string> = Object.fromEntries(
+  [...'abcdefghijklmnopqrstuvwxyz'].map((c) => [c, c.toUpperCase()]),
+);
+
 function seqAfter(a: number, b: number): boolean {
   return ((a - b) | 0) > 0;
 }
@@ -104,7 +108,6 @@ export class TcpTracker {
   state = sNO;
   transitions: Array<{ ts: number; state: TcpState }> = [];
   history = '';
-  private seenLetters = new Set<string>();
   private readonly dirs: [DirState, DirState] = [this.newDir(), this.newDir()];
   private replySeen = false;
   private synAckSeen = false;
@@ -123,11 +126,12 @@ export class TcpTracker {
     return TCP_STATES[this.state]!;
   }
 
+  /** `l` is the lower-case letter; the originator's are written upper-case. */
   private letter(dir: 0 | 1, l: string): void {
-    const ch = dir === 0 ? l.toUpperCase() : l.toLowerCase();
-    // Zeek records most letters once per direction; keep that compact form.
-    if (this.seenLetters.has(ch)) return;
-    this.seenLetters.add(ch);
+    const ch = dir === 0 ? UPPER[l]! : l;
+    // Zeek records most letters once per direction; keep that compact form (a few letters: the
+    // history itself is the set)
+    if (this.history.includes(ch)) return;
     this.history += ch;
   }
 

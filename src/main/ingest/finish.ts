@@ -85,7 +85,7 @@ export async function writeFlows(
         : null,
       ctstates: f.ctstates,
       retransmissions: tcp?.retransmissions ?? 0,
-      related: [...f.relatedIcmp],
+      related: f.relatedIcmp,
     };
     const p = w.row([
       f.id,
@@ -107,7 +107,7 @@ export async function writeFlows(
       snatOf(f) ? 1 : 0,
       dnatOf(f) ? 1 : 0,
       JSON.stringify([...f.natEvidence].sort()),
-      JSON.stringify([...f.natRules]),
+      JSON.stringify(f.natRules),
       nsText(f.firstSec, f.firstNsec),
       nsText(f.lastSec, f.lastNsec),
       f.pkts[0],
@@ -115,7 +115,7 @@ export async function writeFlows(
       f.bytes[0],
       f.bytes[1],
       f.nObs,
-      [...f.ifaces].join(','),
+      f.ifaces.join(','),
       tcp ? tcp.stateName : null,
       tcp ? tcp.connState() : null,
       tcp ? tcp.history : null,

@@ -10,14 +10,14 @@ import type { Kind } from '../context/detect';
 import { detectKind } from '../context/detect';
 import type { IngestProgress } from '../../shared/api';
 import { groupConntrack } from '../analysis/conntrack-join';
-import { FlowTable } from '../analysis/flow-table';
+import { FlowTable, addOnce } from '../analysis/flow-table';
 import type { Assignment } from '../analysis/flow-table';
 import type { HostContext } from '../analysis/host-context';
 import { emptyContext, ifaceName } from '../analysis/host-context';
 import type { Journey } from '../analysis/journeys';
 import { JourneyMatcher } from '../analysis/journeys';
 import type { Observation } from '../analysis/observation';
-import { makeObservation } from '../analysis/observation';
+import { ObservationPool, makeObservation } from '../analysis/observation';
 import type { Placement } from '../analysis/observation';
 import { analyseJourney } from '../analysis/analyse';
 import type { JourneyAnalysis } from '../analysis/analyse';
@@ -379,8 +379,11 @@ async function run(
     for (const o of j.obs) {
       const w = obsW.row(o);
       if (w) writes.push(w);
+      pool.release(o);
     }
+    matcher.release(j);
   };
+  const pool = new ObservationPool();
   const matcher = new JourneyMatcher(onJourney);
   const findings = new FindingCollector(ctx);
   // a reply tuple the capture and conntrack did not show: what the ruleset says, when certain
@@ -388,11 +391,11 @@ async function run(
     if (f.reply || f.pkts[0] === 0) return;
     const r = natFromRuleset(f, ctx);
     if (!r) return;
-    for (const rule of r.rules) f.natRules.add(rule);
+    for (const rule of r.rules) addOnce(f.natRules, rule);
     if (r.reply) {
       f.reply = r.reply;
       f.replySource = 'ruleset';
-      f.natEvidence.add('ruleset');
+      addOnce(f.natEvidence, 'ruleset');
     }
   };
 
@@ -479,12 +482,12 @@ async function run(
         place.ifaceId = ifaceId;
         place.iface = iface;
         place.dir = dir === 'in' ? 0 : dir === 'out' ? 1 : null;
-        const outer = makeObservation(nextObsId++, place, p, rec.data, null);
+        const outer = makeObservation(nextObsId++, place, p, rec.data, null, pool);
         batch.push(outer);
         for (const a of p.anomalies) countAnomaly(st.input, a, rec.frame);
         let inner: DecodedPacket | null = p.inner;
         while (inner) {
-          batch.push(makeObservation(nextObsId++, place, inner, rec.data, outer.id));
+          batch.push(makeObservation(nextObsId++, place, inner, rec.data, outer.id, pool));
           for (const a of inner.anomalies) countAnomaly(st.input, a, rec.frame);
           inner = inner.inner;
         }
