@@ -3,14 +3,15 @@
 import type { FindingJson } from '../../shared/report';
 import type { CtConnection } from './conntrack-join';
 import type { Flow } from './flow-table';
-import { dnatOf, snatOf, toTuple } from './flow-table';
+import type { DTuple, FlowTable } from './flow-table';
+import { dkey, dnatOf, snatOf, toTuple, tupleHash } from './flow-table';
 import type { HostContext } from './host-context';
 import type { RoutingState } from './routing';
 import { routeLookup } from './routing';
 import { markAtRouting } from './route-mark';
 import { rpFilter } from '../context/sysctl';
 
-function fmt(f: Flow): string {
+function fmt(f: Pick<Flow, 'l3' | 'proto' | 'orig'>): string {
   const t = toTuple(f.orig);
   const a = t.sport !== undefined ? `${t.src}:${t.sport}` : t.src;
   const b = t.dport !== undefined ? `${t.dst}:${t.dport}` : t.dst;
@@ -25,13 +26,24 @@ interface FlowBrief {
   lastT: number;
 }
 
+/** A finished SNAT flow, kept while a later one could share its reply tuple at the same time. */
+interface SnatSeen {
+  id: number;
+  firstT: number;
+  lastT: number;
+  l3: 4 | 6;
+  proto: number;
+  orig: DTuple;
+  reply: DTuple;
+}
+
 type Add = (
   f: Flow | FlowBrief | null,
   kind: string,
   severity: FindingJson['severity'],
   summary: string,
   evidence: string[],
-  flows?: Array<Flow | FlowBrief>,
+  flows?: Array<{ id: number; firstT: number }>,
 ) => void;
 
 /**
@@ -40,7 +52,8 @@ type Add = (
  */
 export class FindingCollector {
   readonly out: FindingJson[] = [];
-  private readonly snatByReply = new Map<string, FlowBrief[]>();
+  /** finished SNAT flows by tupleHash(reply) (chains may mix tuples: grouped exactly at the end) */
+  private readonly snatByReply = new Map<number, SnatSeen[]>();
   private readonly routing: RoutingState | null;
   private readonly sys: Record<string, string>;
 
@@ -197,11 +210,36 @@ export class FindingCollector {
       );
     if (this.routing) routeChecks(f, ctx, this.routing, this.sys, add);
     if (f.reply && snatOf(f) && f.pkts[0] > 0) {
-      const k = `${f.l3}|${f.proto}|${f.reply.src}|${f.reply.dst}|${f.reply.a}|${f.reply.b}`;
-      const b: FlowBrief = { id: f.id, label: fmt(f), firstT: f.firstT, lastT: f.lastT };
+      const k = tupleHash(f.reply);
+      const b: SnatSeen = {
+        id: f.id,
+        firstT: f.firstT,
+        lastT: f.lastT,
+        l3: f.l3,
+        proto: f.proto,
+        orig: f.orig,
+        reply: f.reply,
+      };
       const l = this.snatByReply.get(k);
       if (l) l.push(b);
       else this.snatByReply.set(k, [b]);
+    }
+  }
+
+  /**
+   * Forgets finished SNAT flows no later flow can overlap: none of the table's live flows holds
+   * their reply tuple from before they ended (a flow not yet seen starts later). Memory then follows
+   * the live connections, not the capture's length. Flows that already overlap another are kept.
+   */
+  prune(table: FlowTable): void {
+    for (const [k, l] of this.snatByReply) {
+      const kept = l.filter((s) => {
+        const owner = table.ownerOf(s.reply);
+        if (owner && owner.id !== s.id && owner.firstT <= s.lastT) return true;
+        return l.some((x) => x !== s && x.firstT <= s.lastT && s.firstT <= x.lastT);
+      });
+      if (kept.length === 0) this.snatByReply.delete(k);
+      else if (kept.length !== l.length) this.snatByReply.set(k, kept);
     }
   }
 
@@ -237,7 +275,17 @@ export class FindingCollector {
     }
 
     // SNAT port reuse: connections alive at the same time whose replies carry the same tuple.
-    for (const [, l] of this.snatByReply) {
+    const byTuple = new Map<string, SnatSeen[]>();
+    for (const chain of this.snatByReply.values()) {
+      if (chain.length < 2) continue;
+      for (const s of chain) {
+        const k = dkey(s.reply);
+        const l = byTuple.get(k);
+        if (l) l.push(s);
+        else byTuple.set(k, [s]);
+      }
+    }
+    for (const l of byTuple.values()) {
       if (l.length < 2) continue;
       // only connections alive at the same time collide; a tuple reused later is not a clash
       l.sort((a, b) => a.firstT - b.firstT);
@@ -247,7 +295,7 @@ export class FindingCollector {
         'snat-port-reuse',
         'warning',
         `${l.length} connections share one post-SNAT tuple`,
-        l.map((f) => f.label),
+        l.map((f) => fmt(f)),
         l,
       );
     }

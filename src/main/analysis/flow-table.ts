@@ -62,7 +62,8 @@ export function dkey(t: DTuple): string {
 /** True when two directed tuples are the same. */
 export function sameTuple(x: DTuple, y: DTuple): boolean {
   return (
-    x.src === y.src && x.dst === y.dst && x.a === y.a && x.b === y.b && x.proto === y.proto && x.l3 === y.l3
+    x === y ||
+    (x.src === y.src && x.dst === y.dst && x.a === y.a && x.b === y.b && x.proto === y.proto && x.l3 === y.l3)
   );
 }
 
@@ -94,6 +95,21 @@ function textHash(s: string): number {
   return h;
 }
 
+// a number from a tuple part: ports and ids as they are, ICMP type/code and echo letters hashed
+function partHash(v: number | string): number {
+  return typeof v === 'number' ? v : textHash(v);
+}
+
+/** Hash of a directed tuple's values, 30 bits (a small-integer Map key: hashed by V8 at no cost). */
+export function tupleHash(t: DTuple): number {
+  return mixTuple(textHash(t.src), textHash(t.dst), partHash(t.a), partHash(t.b), t.proto);
+}
+
+function mixTuple(src: number, dst: number, a: number, b: number, proto: number): number {
+  const h = Math.imul(src ^ Math.imul(dst, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(a, 0x10001) ^ (proto << 8);
+  return (Math.imul(h ^ (h >>> 15) ^ Math.imul(b, 0x2c1b3c6d), 0x297a2d39) ^ (h >>> 13)) & 0x3fffffff;
+}
+
 const TUPLE_SLOTS = 8192;
 
 /**
@@ -106,16 +122,27 @@ class TupleCache {
     undefined,
   );
   private readonly keys: string[] = new Array<string>(TUPLE_SLOTS).fill('');
+  private readonly hashes = new Int32Array(TUPLE_SLOTS);
   /** the flow-table entry last found for the slot's key (checked for `dead` before use) */
   readonly entries: Array<KeyEntry | undefined> = new Array<KeyEntry | undefined>(TUPLE_SLOTS).fill(
     undefined,
   );
-  /** the key of the tuple last returned by get() */
-  key = '';
+  /** the tupleHash() of the tuple last returned by get() */
+  hash = 0;
+  private last: DTuple | null = null;
   /** its slot, or -1 when it was not cached */
   slot = -1;
 
-  /** The directed tuple of an observation (null when not IP); its key is left in `key`. */
+  /**
+   * The string key of the tuple last returned by get(), built when first asked for (only conntrack
+   * joins use string keys).
+   */
+  key(): string {
+    if (this.slot < 0) return dkey(this.last!);
+    return (this.keys[this.slot] ||= dkey(this.last!));
+  }
+
+  /** The directed tuple of an observation (null when not IP); its hash is left in `hash`. */
   get(o: Observation): DTuple | null {
     const { l3, src, dst, proto, sport, dport } = o;
     if (l3 === null || src === null || dst === null || proto === null) return null;
@@ -129,16 +156,13 @@ class TupleCache {
       b = echoKind(proto, o.icmpType)!;
     } else {
       const t = obsTuple(o)!;
-      this.key = dkey(t);
+      this.hash = tupleHash(t);
       this.slot = -1;
+      this.last = t;
       return t;
     }
-    const slot =
-      (Math.imul(textHash(src) ^ Math.imul(textHash(dst), 0x9e3779b1), 0x85ebca6b) ^
-        Math.imul(typeof a === 'number' ? a : 0, 0x10001) ^
-        (typeof b === 'number' ? b : b.charCodeAt(0)) ^
-        (proto << 8)) &
-      (TUPLE_SLOTS - 1);
+    const h = mixTuple(textHash(src), textHash(dst), a, partHash(b), proto);
+    const slot = h & (TUPLE_SLOTS - 1);
     const hit = this.tuples[slot];
     if (
       hit !== undefined &&
@@ -149,16 +173,19 @@ class TupleCache {
       hit.proto === proto &&
       hit.l3 === l3
     ) {
-      this.key = this.keys[slot]!;
+      this.hash = h;
       this.slot = slot;
+      this.last = hit;
       return hit;
     }
     const t: DTuple = { l3, proto, src, dst, a, b };
-    this.key = dkey(t);
+    this.hash = h;
     this.tuples[slot] = t;
-    this.keys[slot] = this.key;
+    this.keys[slot] = '';
+    this.hashes[slot] = h;
     this.entries[slot] = undefined;
     this.slot = slot;
+    this.last = t;
     return t;
   }
 }
@@ -237,8 +264,9 @@ export interface Flow {
   raceGap: number;
   /** changed since the last takeDirty() */
   dirty: boolean;
-  /** byKey entries that point to it (removed on eviction) */
-  keys: string[];
+  /** byKey entries made for it (removed on eviction) */
+  keys: KeyEntry[];
+  /** its entry in synWaiting (`src|sport|seq+1` of its SYN), while there */
   synKey: string | null;
   /** when a packet of it was seen leaving the host, or answered: conntrack confirmed the entry then */
   confirmedAt: number | null;
@@ -267,11 +295,17 @@ export function snatOf(f: Flow): boolean {
   return inv.src !== f.orig.src || inv.a !== f.orig.a;
 }
 
-/** Which flow a directed tuple belongs to, in which direction; `dead` once replaced or evicted. */
+/**
+ * Which flow a directed tuple belongs to, in which direction; `dead` once replaced or evicted.
+ * Entries are chained per tupleHash (a number key: no key string to build and hash per packet).
+ */
 interface KeyEntry {
+  t: DTuple;
+  hash: number;
   flow: Flow;
   dir: 0 | 1;
   dead: boolean;
+  next: KeyEntry | null;
 }
 
 /** What assign() decided for one journey. */
@@ -299,7 +333,8 @@ export class FlowTable {
   readonly flows = new Map<number, Flow>();
   /** flows changed since the last takeDirty() (for live views during ingest), each once */
   private dirty: Flow[] = [];
-  private readonly byKey = new Map<string, KeyEntry>();
+  /** tuple → flow, by tupleHash(), chained */
+  private readonly byKey = new Map<number, KeyEntry>();
   private readonly ctByKey = new Map<string, Array<{ ct: CtConnection; dir: 0 | 1 }>>();
   private nextId = 1;
   /** flows opened by a SYN, by `src|sport|seq+1`: a SYN/ACK acknowledging it belongs to them */
@@ -430,22 +465,50 @@ export class FlowTable {
     return f;
   }
 
-  private register(t: DTuple, f: Flow, dir: 0 | 1, key = dkey(t), known?: KeyEntry): void {
-    // the hot path: a packet of a known flow on a known tuple changes nothing
-    if (known && !known.dead && known.flow === f && known.dir === dir) return;
-    const cur = this.byKey.get(key);
-    if (cur && cur.flow === f && cur.dir === dir) return;
-    const inv = dkey(inverse(t));
-    this.bind(key, f, dir);
-    this.bind(inv, f, dir === 0 ? 1 : 0);
-    f.keys.push(key, inv);
+  /** The live entry of a tuple. */
+  private lookup(t: DTuple, hash: number): KeyEntry | undefined {
+    for (let e: KeyEntry | null | undefined = this.byKey.get(hash); e; e = e.next)
+      if (sameTuple(e.t, t)) return e;
+    return undefined;
   }
 
-  // every change of byKey goes through here: the entry replaced is marked dead for cached lookups
-  private bind(key: string, flow: Flow, dir: 0 | 1): void {
-    const old = this.byKey.get(key);
-    if (old) old.dead = true;
-    this.byKey.set(key, { flow, dir, dead: false });
+  private register(t: DTuple, f: Flow, dir: 0 | 1, hash = tupleHash(t), known?: KeyEntry): void {
+    // the hot path: a packet of a known flow on a known tuple changes nothing
+    if (known && !known.dead && known.flow === f && known.dir === dir) return;
+    const cur = this.lookup(t, hash);
+    if (cur && cur.flow === f && cur.dir === dir) return;
+    const inv = inverse(t);
+    f.keys.push(this.bind(t, hash, f, dir), this.bind(inv, tupleHash(inv), f, dir === 0 ? 1 : 0));
+  }
+
+  // every change of byKey goes through bind/unbind: the entry replaced is marked dead for cached lookups
+  private bind(t: DTuple, hash: number, flow: Flow, dir: 0 | 1): KeyEntry {
+    const old = this.lookup(t, hash);
+    if (old) this.unbind(old);
+    const e: KeyEntry = { t, hash, flow, dir, dead: false, next: this.byKey.get(hash) ?? null };
+    this.byKey.set(hash, e);
+    return e;
+  }
+
+  private unbind(e: KeyEntry): void {
+    if (e.dead) return;
+    e.dead = true;
+    const head = this.byKey.get(e.hash);
+    if (head === e) {
+      if (e.next) this.byKey.set(e.hash, e.next);
+      else this.byKey.delete(e.hash);
+      return;
+    }
+    for (let p: KeyEntry | null | undefined = head; p; p = p.next)
+      if (p.next === e) {
+        p.next = e.next;
+        return;
+      }
+  }
+
+  /** The live flow a directed tuple belongs to, if any. */
+  ownerOf(t: DTuple): Flow | null {
+    return this.lookup(t, tupleHash(t))?.flow ?? null;
   }
 
   /** Total flows made so far (also those evicted). */
@@ -466,12 +529,7 @@ export class FlowTable {
       // conntrack timeout (never under a second)
       if (idle <= 1 || !(f.tcp?.reusable() || idle > idleTimeout(f))) continue;
       onEvict(f);
-      for (const k of f.keys) {
-        const e = this.byKey.get(k);
-        if (e?.flow !== f) continue;
-        e.dead = true;
-        this.byKey.delete(k);
-      }
+      for (const e of f.keys) this.unbind(e);
       if (f.synKey && this.synWaiting.get(f.synKey) === f) this.synWaiting.delete(f.synKey);
       this.flows.delete(f.id);
       f.dirty = false;
@@ -502,6 +560,7 @@ export class FlowTable {
   private readonly tTup: DTuple[] = [];
   private readonly tKey: string[] = [];
   private readonly tEnt: Array<KeyEntry | undefined> = [];
+  private readonly tHash: number[] = [];
   private readonly tupleCache = new TupleCache();
 
   /** Finds or creates the flow of one journey and updates its counters. */
@@ -510,6 +569,7 @@ export class FlowTable {
     const tTup = this.tTup;
     const keys = this.tKey;
     const ents = this.tEnt;
+    const hashes = this.tHash;
     const cache = this.tupleCache;
     let n = 0;
     for (const o of j.obs) {
@@ -518,20 +578,26 @@ export class FlowTable {
       const slot = cache.slot;
       let e = slot >= 0 ? cache.entries[slot] : undefined;
       if (e === undefined || e.dead) {
-        e = this.byKey.get(cache.key);
+        e = this.lookup(t, cache.hash);
         if (slot >= 0) cache.entries[slot] = e;
       }
       tObs[n] = o;
       tTup[n] = t;
-      keys[n] = cache.key;
+      // string keys only for conntrack joins
+      keys[n] = this.ctByKey.size ? cache.key() : '';
       ents[n] = e;
+      hashes[n] = cache.hash;
       n++;
     }
     if (n === 0) return null;
-    tObs.length = n;
-    tTup.length = n;
-    keys.length = n;
-    ents.length = n;
+    // (only when the count changes: setting an array's length is a runtime call)
+    if (tObs.length !== n) {
+      tObs.length = n;
+      tTup.length = n;
+      keys.length = n;
+      ents.length = n;
+      hashes.length = n;
+    }
     const firstO = tObs[0]!;
     const firstT = tTup[0]!;
     const lastT = tTup[n - 1]!;
@@ -551,7 +617,7 @@ export class FlowTable {
     if (flow && dir === 0 && flow.replySource === 'capture' && flow.reply && n > 1) {
       // Same original tuple, another NAT: a second conntrack entry (the UDP insert race resolved
       // with a clash, or a reused tuple after expiry), not the same connection.
-      if (!sameTuple(inverse(lastT), flow.reply) && keys[n - 1] !== keys[0]) {
+      if (!sameTuple(inverse(lastT), flow.reply) && !sameTuple(lastT, firstT)) {
         const sibling = flow;
         flow = this.newFlow(firstO, firstT);
         created = true;
@@ -588,7 +654,7 @@ export class FlowTable {
             ? { l3: firstT.l3, proto: q.proto, src: q.src, dst: q.dst, a: q.icmpId, b: 'q' }
             : null;
       if (qt) {
-        const hit = this.byKey.get(dkey(qt));
+        const hit = this.lookup(qt, tupleHash(qt));
         if (hit) {
           flow = hit.flow;
           dir = hit.dir === 0 ? 1 : 0;
@@ -643,8 +709,8 @@ export class FlowTable {
       // Every tuple this packet carried belongs to the flow in this direction (NAT legs).
       let rewritten = false;
       for (let i = 0; i < n; i++) {
-        this.register(tTup[i]!, flow, dir, keys[i], ents[i]);
-        if (keys[i] !== keys[0]) rewritten = true;
+        this.register(tTup[i]!, flow, dir, hashes[i], ents[i]);
+        if (!sameTuple(tTup[i]!, firstT)) rewritten = true;
       }
       if (rewritten) {
         addOnce(flow.natEvidence, 'capture');
@@ -710,7 +776,7 @@ export class FlowTable {
     asg.dir = dir;
     asg.related = related;
     asg.created = created;
-    asg.rewritten = keys[0] !== keys[n - 1];
+    asg.rewritten = !sameTuple(firstT, lastT);
     return asg;
   }
 

@@ -6,7 +6,73 @@ import type { Observation } from './observation';
 export interface Journey {
   id: number;
   t: number;
+  /** its first observation's fingerprint (-1: none); kept here, one memory load when it ends */
+  fp: number;
   obs: Observation[];
+}
+
+/**
+ * Open journeys by fingerprint: open addressing over typed keys (a JS Map keyed by 52-bit numbers
+ * boxes every key and rebuilds its table as thousands of journeys open and close per second).
+ */
+export class OpenJourneys {
+  private keys = new Float64Array(1 << 13);
+  private vals: Array<Journey | undefined> = new Array<Journey | undefined>(1 << 13).fill(undefined);
+  private mask = (1 << 13) - 1;
+  private count = 0;
+
+  private slot(fp: number): number {
+    return Math.imul(fp >>> 0, 0x9e3779b1) & this.mask;
+  }
+
+  get(fp: number): Journey | undefined {
+    for (let i = this.slot(fp); ; i = (i + 1) & this.mask) {
+      const v = this.vals[i];
+      if (v === undefined || this.keys[i] === fp) return v;
+    }
+  }
+
+  set(fp: number, j: Journey): void {
+    if (this.count * 2 >= this.mask) this.grow();
+    let i = this.slot(fp);
+    while (this.vals[i] !== undefined && this.keys[i] !== fp) i = (i + 1) & this.mask;
+    if (this.vals[i] === undefined) this.count++;
+    this.keys[i] = fp;
+    this.vals[i] = j;
+  }
+
+  delete(fp: number): void {
+    let i = this.slot(fp);
+    while (this.keys[i] !== fp || this.vals[i] === undefined) {
+      if (this.vals[i] === undefined) return;
+      i = (i + 1) & this.mask;
+    }
+    // backward-shift deletion: later entries of the probe run move up, no tombstones
+    let hole = i;
+    for (let k = (i + 1) & this.mask; this.vals[k] !== undefined; k = (k + 1) & this.mask) {
+      const home = this.slot(this.keys[k]!);
+      // entry k may fill the hole when its home slot is not cyclically within (hole, k]
+      if ((k - home) & this.mask) {
+        if (((k - home) & this.mask) >= ((k - hole) & this.mask)) {
+          this.keys[hole] = this.keys[k]!;
+          this.vals[hole] = this.vals[k];
+          hole = k;
+        }
+      }
+    }
+    this.vals[hole] = undefined;
+    this.count--;
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const vals = this.vals;
+    this.keys = new Float64Array(keys.length * 2);
+    this.vals = new Array<Journey | undefined>(keys.length * 2).fill(undefined);
+    this.mask = keys.length * 2 - 1;
+    this.count = 0;
+    for (let i = 0; i < keys.length; i++) if (vals[i] !== undefined) this.set(keys[i]!, vals[i]!);
+  }
 }
 
 /** Groups observations (pushed in time order) into journeys, emitted in order of their first observation. */
@@ -14,7 +80,7 @@ export class JourneyMatcher {
   /** journeys in creation order; emitted ones are cleared at once (kept, they would outlive the young generation) */
   private readonly queue: Array<Journey | null> = [];
   private head = 0;
-  private readonly open = new Map<number, Journey>();
+  private readonly open = new OpenJourneys();
   private nextId = 1;
   private readonly spare: Journey[] = [];
 
@@ -46,8 +112,9 @@ export class JourneyMatcher {
     if (j) {
       j.id = this.nextId++;
       j.t = o.t;
+      j.fp = fp ?? -1;
       j.obs.push(o);
-    } else j = { id: this.nextId++, t: o.t, obs: [o] };
+    } else j = { id: this.nextId++, t: o.t, fp: fp ?? -1, obs: [o] };
     o.journeyId = j.id;
     this.queue.push(j);
     if (fp !== null) this.open.set(fp, j);
@@ -82,8 +149,8 @@ export class JourneyMatcher {
 
   private finish(j: Journey): void {
     this.queue[this.head++] = null;
-    const fp = j.obs[0]!.fp;
-    if (fp !== null && this.open.get(fp) === j) this.open.delete(fp);
+    const fp = j.fp;
+    if (fp !== -1 && this.open.get(fp) === j) this.open.delete(fp);
     this.emit(j);
   }
 
@@ -92,7 +159,8 @@ export class JourneyMatcher {
    * lives for the window, long enough to be promoted out of the young generation if new each time.
    */
   release(j: Journey): void {
-    j.obs.length = 0;
+    // pop, not `length = 0` (a runtime call): a journey has a few observations
+    while (j.obs.length) j.obs.pop();
     if (this.spare.length < 4096) this.spare.push(j);
   }
 

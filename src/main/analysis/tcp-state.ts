@@ -83,11 +83,14 @@ export interface TcpVerdict {
   zeroWindow: boolean;
 }
 
+// Sequence numbers are u32, -1 = none yet. Numbers, never null: a field that only ever holds
+// numbers is updated in place, where one that may hold null takes a new heap number per packet
+// (kept by a long-lived connection, each one would outlive the young generation).
 interface DirState {
-  /** highest sequence number end seen (seq + len, SYN/FIN count 1) */
-  end: number | null;
-  /** highest ack + window (scaled) announced by this side: what the other side may send up to */
-  maxWinEnd: number | null;
+  /** highest sequence number end seen (seq + len, SYN/FIN count 1), -1 = none */
+  end: number;
+  /** highest ack + window (scaled) announced by this side: what the other side may send up to, -1 = none */
+  maxWinEnd: number;
   wscale: number;
   syn: boolean;
   fin: boolean;
@@ -118,7 +121,7 @@ export class TcpTracker {
   invalid: string[] = [];
 
   private newDir(): DirState {
-    return { end: null, maxWinEnd: null, wscale: 0, syn: false, fin: false, rst: false, retrans: 0 };
+    return { end: -1, maxWinEnd: -1, wscale: 0, syn: false, fin: false, rst: false, retrans: 0 };
   }
 
   /** Current conntrack TCP state name. */
@@ -161,7 +164,7 @@ export class TcpTracker {
 
     const segLen = payloadLen + (flags & TCP.SYN ? 1 : 0) + (flags & TCP.FIN ? 1 : 0);
     // retransmission: data (or SYN/FIN) entirely below what this side already sent
-    if (segLen > 0 && d.end !== null && !seqAfter((seq + segLen) >>> 0, d.end) && !(flags & TCP.RST)) {
+    if (segLen > 0 && d.end >= 0 && !seqAfter((seq + segLen) >>> 0, d.end) && !(flags & TCP.RST)) {
       retransmission = true;
       this.retransmissions++;
       d.retrans++;
@@ -183,7 +186,7 @@ export class TcpTracker {
     if (
       this.state !== sNO &&
       !(flags & TCP.SYN) &&
-      other.maxWinEnd !== null &&
+      other.maxWinEnd >= 0 &&
       segLen > 0 &&
       seqAfter(seq, (other.maxWinEnd + 1) >>> 0)
     ) {
@@ -213,10 +216,10 @@ export class TcpTracker {
     if (flags & TCP.FIN) d.fin = true;
     if (flags & TCP.RST) d.rst = true;
     const endNow = (seq + segLen) >>> 0;
-    if (d.end === null || seqAfter(endNow, d.end)) d.end = endNow;
+    if (d.end < 0 || seqAfter(endNow, d.end)) d.end = endNow;
     if (flags & TCP.ACK) {
       const winEnd = (ack + (win << (flags & TCP.SYN ? 0 : d.wscale))) >>> 0;
-      if (d.maxWinEnd === null || seqAfter(winEnd, d.maxWinEnd)) d.maxWinEnd = winEnd;
+      if (d.maxWinEnd < 0 || seqAfter(winEnd, d.maxWinEnd)) d.maxWinEnd = winEnd;
     }
 
     const wasNew = !this.replySeen;

@@ -574,7 +574,10 @@ async function run(
         findings.flow(f);
         done.push(f);
       });
-      if (done.length) writes.push(writeFlows(db, table, conns, done));
+      if (done.length) {
+        writes.push(writeFlows(db, table, conns, done));
+        findings.prune(table);
+      }
     }
     if ((records & 4095) === 0) {
       const now = Date.now();
