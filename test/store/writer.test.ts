@@ -24,7 +24,7 @@ const COLUMNS: FixedColumn[] = [
 const put = (w: RowSink, r: Row): boolean =>
   w.int(r[0]) && w.ns(r[1][0], r[1][1]) && w.text(r[2]) && w.int(r[3]);
 
-// values that stress each encoding: NULL, 0, negative, 2^53-1, nanosecond times beyond 2^53,
+// values that stress each encoding: NULL, 0, negative, 2^53-1, ±2^31 edges, nanosecond times beyond 2^53,
 // quotes, non-ASCII, empty and N-leading text (fixed-width's NULL marker), too wide for fixed
 const ROWS: Row[] = [
   [null, [0, 0], null, null],
@@ -34,6 +34,10 @@ const ROWS: Row[] = [
   [42, [65535, 1], 'NULL', 7],
   [7, [65536, 999999999], 'a much longer text than six', 12345],
   [8, [2 ** 33 + 12345, 5], 'x', -(2 ** 40)],
+  // the edges of the binary encoding's 4-byte integers
+  [2 ** 31 - 1, [2, 0], 'y', -(2 ** 31)],
+  [2 ** 31, [3, 0], 'z', -(2 ** 31) - 1],
+  [-(2 ** 31), [4, 0], 'w', 2 ** 32 + 1],
 ];
 const EXPECT = [
   ['NULL', '0', 'NULL', 'NULL'],
@@ -43,6 +47,9 @@ const EXPECT = [
   ['42', '65535000000001', 'NULL-text', '7'],
   ['7', '65536999999999', 'a much longer text than six', '12345'],
   ['8', String(BigInt(2 ** 33 + 12345) * 1000000000n + 5n), 'x', String(-(2 ** 40))],
+  ['2147483647', '2000000000', 'y', '-2147483648'],
+  ['2147483648', '3000000000', 'z', '-2147483649'],
+  ['-2147483648', '4000000000', 'w', '4294967297'],
 ];
 
 async function writeAll(db: Db, native: boolean): Promise<string[][]> {

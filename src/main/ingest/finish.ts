@@ -61,15 +61,20 @@ export function ctEventJson(c: CtConnection['events'][number]): ConntrackEventJs
   };
 }
 
-/** Writes flows (all, or those given; a flow written before is replaced) and the ct_events → flow join. */
-export async function writeFlows(
-  db: Db,
-  table: FlowTable,
-  conns: CtConnection[],
-  only?: Flow[],
-): Promise<void> {
-  const w = new TableWriter(db, 'flows', FLOW_COLUMNS, putValues, 'INSERT OR REPLACE');
-  for (const f of only ?? table.flows.values()) {
+type FlowRow = ReadonlyArray<string | number | null>;
+
+/** The flows table's writer: a row replaces one written before for the same flow. */
+export function flowWriter(db: Db): TableWriter<FlowRow> {
+  return new TableWriter(db, 'flows', FLOW_COLUMNS, putValues, 'INSERT OR REPLACE');
+}
+
+/**
+ * Encodes flows' rows into `w` (kept open across calls: no statement prepared per call); returns
+ * the back-pressure of the batches sent, to await with the engine's other writes.
+ */
+export function putFlows(w: TableWriter<FlowRow>, flows: Iterable<Flow>): Array<Promise<void>> {
+  const sent: Array<Promise<void>> = [];
+  for (const f of flows) {
     const o = toTuple(f.orig);
     const r = f.reply ? toTuple(f.reply) : null;
     const tcp = f.tcp;
@@ -106,7 +111,7 @@ export async function writeFlows(
       r?.icmp_id ?? null,
       snatOf(f) ? 1 : 0,
       dnatOf(f) ? 1 : 0,
-      JSON.stringify([...f.natEvidence].sort()),
+      f.natEvidence.length ? JSON.stringify([...f.natEvidence].sort()) : '[]',
       JSON.stringify(f.natRules),
       nsText(f.firstSec, f.firstNsec),
       nsText(f.lastSec, f.lastNsec),
@@ -125,8 +130,23 @@ export async function writeFlows(
       f.outerId,
       JSON.stringify(detail),
     ]);
-    if (p) await p;
+    if (p) sent.push(p);
   }
+  return sent;
+}
+
+/**
+ * Writes flows (all, or those given; a flow written before is replaced) and their rows still
+ * buffered in `w`; with all of them, also the ct_events → flow join.
+ */
+export async function writeFlows(
+  db: Db,
+  table: FlowTable,
+  conns: CtConnection[],
+  only?: Flow[],
+  w: TableWriter<FlowRow> = flowWriter(db),
+): Promise<void> {
+  await Promise.all(putFlows(w, only ?? table.flows.values()));
   await w.flush();
   if (only) return;
   for (const c of conns) {

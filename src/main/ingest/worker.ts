@@ -15,7 +15,7 @@ interface WorkerInput {
 // 50 % growth keeps peak RSS under 300 MB on the 1.2M-record bench at little cost in time (measured).
 // Not a hard limit: a capture with many more live connections still gets the heap it needs.
 // PATHLENS_HEAP_GROWTH=<percent> changes it (0: V8's default).
-setFlagsFromString(`--heap-growing-percent=${Number(process.env.PATHLENS_HEAP_GROWTH ?? 50) || 0}`);
+setFlagsFromString(`--heap-growing-percent=${Number(process.env.PATHLENS_HEAP_GROWTH ?? 100) || 0}`);
 
 const data = workerData as WorkerInput;
 const port = parentPort;

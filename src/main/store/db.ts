@@ -115,6 +115,11 @@ export async function loadRowsExtension(db: Db): Promise<boolean> {
     try {
       // SQLite derives the entry point from the file name: sqlite3_pathlensrows_init
       await db.loadExtension(fileURLToPath(u));
+      // a library built from an older rows-ext.c (no 4-byte integers) is left unused
+      const probe = await db.get<{ v: number }>('SELECT c0 AS v FROM pathlens_rows(1, ?)', [
+        Buffer.from([3, 0xf9, 0xff, 0xff, 0xff]),
+      ]);
+      if (probe?.v !== -7) return false;
       db.rowsExtension = true;
       return true;
     } catch {
@@ -133,7 +138,7 @@ export async function loadRowsExtension(db: Db): Promise<boolean> {
 export async function createCase(path: string, live = true): Promise<Db> {
   const db = await Db.open(path, 'create');
   await db.exec(
-    `PRAGMA journal_mode = ${live ? 'WAL' : 'OFF'}; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;`,
+    `PRAGMA page_size = ${process.env.PS ?? 4096}; PRAGMA journal_mode = ${live ? 'WAL' : 'OFF'}; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;`,
   );
   await db.exec(SCHEMA_TABLES);
   return db;

@@ -8,6 +8,7 @@
  *
  * Encoding, per row and per column in order, one tag byte then the value:
  *   0 NULL | 1 integer: 8 bytes little-endian two's complement | 2 text: u32 LE length, UTF-8 bytes
+ *   | 3 integer: 4 bytes little-endian two's complement (most values: ports, ids, lengths)
  * A malformed blob ends the rows with SQLITE_CORRUPT (never reads past the blob).
  */
 #include <sqlite3ext.h>
@@ -80,6 +81,7 @@ static int scanRow(RowsCursor *c) {
     c->at[i] = p;
     unsigned char tag = c->data[p++];
     if (tag == 1) p += 8;
+    else if (tag == 3) p += 4;
     else if (tag == 2) {
       if (p + 4 > c->size) return 1;
       unsigned int n = (unsigned int)c->data[p] | ((unsigned int)c->data[p + 1] << 8) |
@@ -136,6 +138,10 @@ static int rowsColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
     sqlite3_uint64 v = 0;
     for (int k = 7; k >= 0; k--) v = (v << 8) | p[1 + k];
     sqlite3_result_int64(ctx, (sqlite3_int64)v);
+  } else if (p[0] == 3) {
+    unsigned int u = (unsigned int)p[1] | ((unsigned int)p[2] << 8) | ((unsigned int)p[3] << 16) |
+                     ((unsigned int)p[4] << 24);
+    sqlite3_result_int64(ctx, (sqlite3_int64)(int)u);
   } else if (p[0] == 2) {
     int n = (int)((unsigned int)p[1] | ((unsigned int)p[2] << 8) | ((unsigned int)p[3] << 16) |
                   ((unsigned int)p[4] << 24));
