@@ -138,7 +138,7 @@ export async function loadRowsExtension(db: Db): Promise<boolean> {
 export async function createCase(path: string, live = true): Promise<Db> {
   const db = await Db.open(path, 'create');
   await db.exec(
-    `PRAGMA page_size = ${process.env.PS ?? 4096}; PRAGMA journal_mode = ${live ? 'WAL' : 'OFF'}; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;`,
+    `PRAGMA journal_mode = ${live ? 'WAL' : 'OFF'}; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;`,
   );
   await db.exec(SCHEMA_TABLES);
   return db;
