@@ -235,7 +235,8 @@ export function createPcapParser(sink: CaptureSink, v: PcapVariant): FormatParse
           interfaceId: 0,
           linkType,
           direction: v.modified ? (bytes[p + 22] === 4 ? 'out' : 'in') : null,
-          data: bytes.subarray(p + hdrLen, p + total),
+          // a plain view: Buffer's subarray() goes through its species constructor, per record
+          data: new Uint8Array(bytes.buffer, bytes.byteOffset + p + hdrLen, caplen),
         });
         p += total;
       }

@@ -207,7 +207,12 @@ export function createPcapngParser(sink: CaptureSink): FormatParser {
       interfaceId: si.iface.id,
       linkType: si.iface.linkType,
       direction: d === 1 ? 'in' : d === 2 ? 'out' : null,
-      data: bytes.subarray(dataAt, dataAt + caplen),
+      // a plain view (Buffer's subarray() goes through its species constructor), kept inside `bytes`
+      data: new Uint8Array(
+        bytes.buffer,
+        bytes.byteOffset + dataAt,
+        Math.max(0, Math.min(caplen, bytes.length - dataAt)),
+      ),
     });
   }
 

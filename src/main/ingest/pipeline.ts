@@ -432,11 +432,17 @@ async function run(
     iface: null,
     dir: null,
   };
-  // One pull-based stream of observations per capture file.
-  function* observations(st: CaptureState): Generator<Observation[]> {
+  // One pull-based stream of observations per capture file, a chunk of the file per step. With
+  // `direct`, each observation goes straight to it (a single capture: no merge, and the
+  // observation is analysed while still in the CPU's caches) and the steps yield empty batches.
+  function* observations(
+    st: CaptureState,
+    direct: ((o: Observation) => void) | null,
+  ): Generator<Observation[]> {
     const fd = openSync(st.file.path, 'r');
     const buf = Buffer.alloc(CHUNK);
     let batch: Observation[] = [];
+    const out = direct ?? ((o: Observation): void => void batch.push(o));
     const warnings: CaptureWarning[] = [];
     let count = 0;
     const reader = createCaptureReader({
@@ -484,11 +490,11 @@ async function run(
         place.iface = iface;
         place.dir = dir === 'in' ? 0 : dir === 'out' ? 1 : null;
         const outer = makeObservation(nextObsId++, place, p, rec.data, null, pool);
-        batch.push(outer);
+        out(outer);
         for (const a of p.anomalies) countAnomaly(st.input, a, rec.frame);
         let inner: DecodedPacket | null = p.inner;
         while (inner) {
-          batch.push(makeObservation(nextObsId++, place, inner, rec.data, outer.id, pool));
+          out(makeObservation(nextObsId++, place, inner, rec.data, outer.id, pool));
           for (const a of inner.anomalies) countAnomaly(st.input, a, rec.frame);
           inner = inner.inner;
         }
@@ -502,7 +508,7 @@ async function run(
         pos += n;
         bytesDone += n;
         reader.push(buf.subarray(0, n));
-        if (batch.length) {
+        if (batch.length || direct) {
           yield batch;
           batch = [];
         }
@@ -525,48 +531,13 @@ async function run(
     else anomalyCounts.set(k, { count: 1, first: frame });
   }
 
-  await db.exec('BEGIN');
-  progress(starting('capture', bytesTotal));
-  const streams = states.map((st) => ({
-    st,
-    it: observations(st),
-    buf: [] as Observation[],
-    pos: 0,
-    done: false,
-  }));
-  const refill = (s: (typeof streams)[number]): void => {
-    while (!s.done && s.pos >= s.buf.length) {
-      const r = s.it.next();
-      if (r.done) s.done = true;
-      else {
-        s.buf = r.value;
-        s.pos = 0;
-      }
-    }
-  };
-  for (const s of streams) refill(s);
-  while (true) {
-    // k-way merge by timestamp (a single capture is simply read in order)
-    let best: (typeof streams)[number] | null = null;
-    for (const s of streams) {
-      if (s.pos < s.buf.length && (!best || s.buf[s.pos]!.t < best.buf[best.pos]!.t)) best = s;
-    }
-    if (!best) break;
-    const o = best.buf[best.pos++]!;
-    if (o.tunnelOf === null) {
-      records++;
-      if (o.t < spanFirst) spanFirst = o.t;
-      if (o.t > spanLast) spanLast = o.t;
-    }
+  // One observation into the analysis (synchronous; its rows are written as batches fill).
+  const consume = (o: Observation): void => {
     matcher.push(o);
-    if (best.pos >= best.buf.length) refill(best);
-    if (writes.length) {
-      await Promise.all(writes.splice(0));
-      if (cancelled()) {
-        isCancelled = true;
-        break;
-      }
-    }
+    if (o.tunnelOf !== null) return;
+    records++;
+    if (o.t < spanFirst) spanFirst = o.t;
+    if (o.t > spanLast) spanLast = o.t;
     if ((records & 16383) === 0) {
       // finished connections leave memory: their findings are taken and their rows written
       const done: Flow[] = [];
@@ -582,36 +553,88 @@ async function run(
         findings.prune(table);
       }
     }
-    if ((records & 4095) === 0) {
-      const now = Date.now();
-      if (now - lastProgress > 250) {
-        lastProgress = now;
-        const rate = records / Math.max(0.001, (now - t0) / 1000);
-        const bRate = bytesDone / Math.max(0.001, (now - t0) / 1000);
-        progress({
-          phase: 'capture',
-          file: best.st.file.display,
-          bytesDone,
-          bytesTotal,
-          records,
-          recordsPerSec: Math.round(rate),
-          etaSec: bRate > 0 ? (bytesTotal - bytesDone) / bRate : null,
-          flows: table.count,
-        });
-        if (opts.live && now - lastLive > 2000) {
-          lastLive = now;
-          await Promise.all(writes.splice(0));
-          await obsW.drain();
-          await jW.drain();
-          await writeFlows(db, table, conns, table.takeDirty(), flowW);
-          // readers (WAL) see committed data only
-          await db.exec('COMMIT; BEGIN');
+  };
+  // Between observations (merge) or chunks (one capture): back-pressure, progress, live commits,
+  // cancel. True when cancelled.
+  let lastCheck = 0;
+  const due = (): boolean => writes.length > 0 || records - lastCheck >= 4096;
+  const settle = async (file: string): Promise<boolean> => {
+    if (writes.length) {
+      await Promise.all(writes.splice(0));
+      if (cancelled()) return true;
+    }
+    if (records - lastCheck < 4096) return false;
+    lastCheck = records;
+    const now = Date.now();
+    if (now - lastProgress <= 250) return false;
+    lastProgress = now;
+    const rate = records / Math.max(0.001, (now - t0) / 1000);
+    const bRate = bytesDone / Math.max(0.001, (now - t0) / 1000);
+    progress({
+      phase: 'capture',
+      file,
+      bytesDone,
+      bytesTotal,
+      records,
+      recordsPerSec: Math.round(rate),
+      etaSec: bRate > 0 ? (bytesTotal - bytesDone) / bRate : null,
+      flows: table.count,
+    });
+    if (opts.live && now - lastLive > 2000) {
+      lastLive = now;
+      await Promise.all(writes.splice(0));
+      await obsW.drain();
+      await jW.drain();
+      await writeFlows(db, table, conns, table.takeDirty(), flowW);
+      // readers (WAL) see committed data only
+      await db.exec('COMMIT; BEGIN');
+    }
+    await new Promise((r) => setImmediate(r));
+    return cancelled();
+  };
+
+  await db.exec('BEGIN');
+  progress(starting('capture', bytesTotal));
+  const single = states.length === 1;
+  const streams = states.map((st) => ({
+    st,
+    it: observations(st, single ? consume : null),
+    buf: [] as Observation[],
+    pos: 0,
+    done: false,
+  }));
+  if (single) {
+    const s = streams[0]!;
+    while (!s.it.next().done) {
+      if (due() && (await settle(s.st.file.display))) {
+        isCancelled = true;
+        break;
+      }
+    }
+  } else {
+    const refill = (s: (typeof streams)[number]): void => {
+      while (!s.done && s.pos >= s.buf.length) {
+        const r = s.it.next();
+        if (r.done) s.done = true;
+        else {
+          s.buf = r.value;
+          s.pos = 0;
         }
-        await new Promise((r) => setImmediate(r));
-        if (cancelled()) {
-          isCancelled = true;
-          break;
-        }
+      }
+    };
+    for (const s of streams) refill(s);
+    while (true) {
+      // k-way merge by timestamp: copies of one packet in several captures meet in one journey
+      let best: (typeof streams)[number] | null = null;
+      for (const s of streams) {
+        if (s.pos < s.buf.length && (!best || s.buf[s.pos]!.t < best.buf[best.pos]!.t)) best = s;
+      }
+      if (!best) break;
+      consume(best.buf[best.pos++]!);
+      if (best.pos >= best.buf.length) refill(best);
+      if (due() && (await settle(best.st.file.display))) {
+        isCancelled = true;
+        break;
       }
     }
   }
