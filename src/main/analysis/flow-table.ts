@@ -266,8 +266,9 @@ export interface Flow {
   dirty: boolean;
   /** byKey entries made for it (removed on eviction) */
   keys: KeyEntry[];
-  /** its entry in synWaiting (`src|sport|seq+1` of its SYN), while there */
-  synKey: string | null;
+  /** its entry in synWaiting (source address, then sport·2³² + seq+1 of its SYN), while there */
+  synSrc: string | null;
+  synKey: number;
   /** when a packet of it was seen leaving the host, or answered: conntrack confirmed the entry then */
   confirmedAt: number | null;
   /** 127.0.0.0/8 or ::1 seen on a non-loopback interface */
@@ -337,8 +338,22 @@ export class FlowTable {
   private readonly byKey = new Map<number, KeyEntry>();
   private readonly ctByKey = new Map<string, Array<{ ct: CtConnection; dir: 0 | 1 }>>();
   private nextId = 1;
-  /** flows opened by a SYN, by `src|sport|seq+1`: a SYN/ACK acknowledging it belongs to them */
-  private readonly synWaiting = new Map<string, Flow>();
+  /**
+   * flows opened by a SYN, by source address, then sport·2³² + seq+1 (exact, no key string built
+   * per connection): a SYN/ACK acknowledging it belongs to them
+   */
+  private readonly synWaiting = new Map<string, Map<number, Flow>>();
+
+  private synGet(src: string, key: number): Flow | undefined {
+    return this.synWaiting.get(src)?.get(key);
+  }
+
+  private synForget(src: string, key: number): void {
+    const m = this.synWaiting.get(src);
+    if (!m) return;
+    m.delete(key);
+    if (m.size === 0) this.synWaiting.delete(src);
+  }
 
   /** Makes conntrack's connections known, so packets join them (and their NAT) by any of their four tuples. */
   addConntrack(conns: CtConnection[]): void {
@@ -451,7 +466,8 @@ export class FlowTable {
       raceGap: 0,
       dirty: false,
       keys: [],
-      synKey: null,
+      synSrc: null,
+      synKey: 0,
       iif: null,
       oif: null,
       lastReplyT: null,
@@ -530,7 +546,7 @@ export class FlowTable {
       if (idle <= 1 || !(f.tcp?.reusable() || idle > idleTimeout(f))) continue;
       onEvict(f);
       for (const e of f.keys) this.unbind(e);
-      if (f.synKey && this.synWaiting.get(f.synKey) === f) this.synWaiting.delete(f.synKey);
+      if (f.synSrc !== null && this.synGet(f.synSrc, f.synKey) === f) this.synForget(f.synSrc, f.synKey);
       this.flows.delete(f.id);
       f.dirty = false;
       n++;
@@ -667,11 +683,11 @@ export class FlowTable {
     if (!flow && synAck) {
       // The handshake ties a SYN/ACK to its SYN whatever NAT did in between (ack = seq + 1): seen on
       // `lo`, a REDIRECT in nat OUTPUT shows the SYN after DNAT and the SYN/ACK after de-NAT.
-      const k = `${firstT.dst}|${firstT.b}|${firstO.ack}`;
-      const f = this.synWaiting.get(k);
+      const k = typeof firstT.b === 'number' ? firstT.b * 4294967296 + (firstO.ack ?? 0) : -1;
+      const f = k >= 0 ? this.synGet(firstT.dst, k) : undefined;
       if (f && this.alive(f, firstO, 1)) {
-        this.synWaiting.delete(k);
-        f.synKey = null;
+        this.synForget(firstT.dst, k);
+        f.synSrc = null;
         flow = f;
         dir = 1;
         const seenOrig = f.orig;
@@ -698,10 +714,14 @@ export class FlowTable {
         created &&
         firstO.tcpFlags !== null &&
         (firstO.tcpFlags & (TCP.SYN | TCP.ACK)) === TCP.SYN &&
-        firstO.seq !== null
+        firstO.seq !== null &&
+        typeof firstT.a === 'number'
       ) {
-        flow.synKey = `${firstT.src}|${firstT.a}|${(firstO.seq + 1) >>> 0}`;
-        this.synWaiting.set(flow.synKey, flow);
+        flow.synSrc = firstT.src;
+        flow.synKey = firstT.a * 4294967296 + ((firstO.seq + 1) >>> 0);
+        let m = this.synWaiting.get(flow.synSrc);
+        if (!m) this.synWaiting.set(flow.synSrc, (m = new Map()));
+        m.set(flow.synKey, flow);
       }
     }
 
