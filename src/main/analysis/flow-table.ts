@@ -74,6 +74,14 @@ export function inverse(t: DTuple): DTuple {
   return { ...t, src: t.dst, dst: t.src };
 }
 
+/** True when `y` is the tuple a reply to `x` carries (inverse(x), without making it). */
+export function isInverse(x: DTuple, y: DTuple): boolean {
+  if (x.l3 !== y.l3 || x.proto !== y.proto || x.src !== y.dst || x.dst !== y.src) return false;
+  if (x.b === 'q' || x.b === 'r') return y.a === x.a && y.b === (x.b === 'q' ? 'r' : 'q');
+  if (PORT_PROTOS.has(x.proto)) return y.a === x.b && y.b === x.a;
+  return y.a === x.a && y.b === x.b;
+}
+
 /** The directed tuple of an observation, or null when it is not IP. */
 export function obsTuple(o: Observation): DTuple | null {
   if (o.l3 === null || o.src === null || o.dst === null || o.proto === null) return null;
@@ -309,6 +317,52 @@ interface KeyEntry {
   next: KeyEntry | null;
 }
 
+/** A flow with every field empty, in the order newFlow() sets them (one hidden class for all). */
+function blankFlow(): Flow {
+  const none: DTuple = { l3: 4, proto: 0, src: '', dst: '', a: 0, b: 0 };
+  return {
+    id: 0,
+    l3: 4,
+    proto: 0,
+    orig: none,
+    reply: null,
+    replySource: null,
+    natEvidence: [],
+    natRules: [],
+    firstT: 0.5,
+    firstSec: 0,
+    firstNsec: 0,
+    lastT: 0.5,
+    lastSec: 0,
+    lastNsec: 0,
+    pkts: [0, 0],
+    bytes: [0, 0],
+    nObs: 0,
+    ifaces: [],
+    lastIface: null,
+    tcp: null,
+    ct: [],
+    outerId: null,
+    related: 0,
+    relatedIcmp: [],
+    confirmedAt: null,
+    raceWith: null,
+    raceGap: 0,
+    dirty: false,
+    keys: [],
+    synSrc: null,
+    synKey: 0,
+    iif: null,
+    oif: null,
+    lastReplyT: null,
+    origSinceReply: 0,
+    bigRetrans: 0,
+    bigRetransLen: 0,
+    martian: null,
+    ctstates: {},
+  };
+}
+
 /** What assign() decided for one journey. */
 export interface Assignment {
   flow: Flow;
@@ -343,6 +397,8 @@ export class FlowTable {
    * per connection): a SYN/ACK acknowledging it belongs to them
    */
   private readonly synWaiting = new Map<string, Map<number, Flow>>();
+  /** evicted flows to reuse (recycle()) */
+  private readonly spare: Flow[] = [];
 
   private synGet(src: string, key: number): Flow | undefined {
     return this.synWaiting.get(src)?.get(key);
@@ -436,49 +492,58 @@ export class FlowTable {
   }
 
   private newFlow(o: Observation, orig: DTuple): Flow {
-    const f: Flow = {
-      id: this.nextId++,
-      l3: orig.l3,
-      proto: orig.proto,
-      orig,
-      reply: null,
-      replySource: null,
-      natEvidence: [],
-      natRules: [],
-      firstT: o.t,
-      firstSec: o.tsSec,
-      firstNsec: o.tsNsec,
-      lastT: o.t,
-      lastSec: o.tsSec,
-      lastNsec: o.tsNsec,
-      pkts: [0, 0],
-      bytes: [0, 0],
-      nObs: 0,
-      ifaces: [],
-      lastIface: null,
-      tcp: orig.proto === 6 ? new TcpTracker() : null,
-      ct: [],
-      outerId: null,
-      related: 0,
-      relatedIcmp: [],
-      confirmedAt: null,
-      raceWith: null,
-      raceGap: 0,
-      dirty: false,
-      keys: [],
-      synSrc: null,
-      synKey: 0,
-      iif: null,
-      oif: null,
-      lastReplyT: null,
-      origSinceReply: 0,
-      bigRetrans: 0,
-      bigRetransLen: 0,
-      martian: null,
-      ctstates: {},
-    };
+    const f = this.spare.pop() ?? blankFlow();
+    // every field set again: a recycled flow keeps nothing of its last connection
+    f.id = this.nextId++;
+    f.l3 = orig.l3;
+    f.proto = orig.proto;
+    f.orig = orig;
+    f.reply = null;
+    f.replySource = null;
+    f.natEvidence.length = 0;
+    f.natRules.length = 0;
+    f.firstT = o.t;
+    f.firstSec = o.tsSec;
+    f.firstNsec = o.tsNsec;
+    f.lastT = o.t;
+    f.lastSec = o.tsSec;
+    f.lastNsec = o.tsNsec;
+    f.pkts[0] = f.pkts[1] = 0;
+    f.bytes[0] = f.bytes[1] = 0;
+    f.nObs = 0;
+    f.ifaces.length = 0;
+    f.lastIface = null;
+    f.tcp = orig.proto === 6 ? (f.tcp?.reset() ?? new TcpTracker()) : null;
+    f.ct.length = 0;
+    f.outerId = null;
+    f.related = 0;
+    f.relatedIcmp.length = 0;
+    f.confirmedAt = null;
+    f.raceWith = null;
+    f.raceGap = 0;
+    f.dirty = false;
+    f.keys.length = 0;
+    f.synSrc = null;
+    f.synKey = 0;
+    f.iif = null;
+    f.oif = null;
+    f.lastReplyT = null;
+    f.origSinceReply = 0;
+    f.bigRetrans = 0;
+    f.bigRetransLen = 0;
+    f.martian = null;
+    f.ctstates = {};
     this.flows.set(f.id, f);
     return f;
+  }
+
+  /**
+   * Takes back evicted flows once their rows are encoded and their findings taken: a flow lives
+   * for seconds (its idle timeout), so each new one would be promoted to the old generation and
+   * die there; reused, flows cost no garbage. Nothing may hold an evicted flow after this.
+   */
+  recycle(flows: Flow[]): void {
+    for (const f of flows) if (this.spare.length < 8192) this.spare.push(f);
   }
 
   /** The live entry of a tuple. */
@@ -633,7 +698,7 @@ export class FlowTable {
     if (flow && dir === 0 && flow.replySource === 'capture' && flow.reply && n > 1) {
       // Same original tuple, another NAT: a second conntrack entry (the UDP insert race resolved
       // with a clash, or a reused tuple after expiry), not the same connection.
-      if (!sameTuple(inverse(lastT), flow.reply) && !sameTuple(lastT, firstT)) {
+      if (!isInverse(lastT, flow.reply) && !sameTuple(lastT, firstT)) {
         const sibling = flow;
         flow = this.newFlow(firstO, firstT);
         created = true;

@@ -120,6 +120,25 @@ export class TcpTracker {
   /** packets the kernel would call INVALID, by reason */
   invalid: string[] = [];
 
+  /** Back to a new connection's state (a recycled flow's tracker); returns itself. */
+  reset(): this {
+    this.state = sNO;
+    this.transitions = [];
+    this.history = '';
+    for (const d of this.dirs) {
+      d.end = -1;
+      d.maxWinEnd = -1;
+      d.wscale = 0;
+      d.syn = d.fin = d.rst = false;
+      d.retrans = 0;
+    }
+    this.replySeen = this.synAckSeen = this.origSynSeen = false;
+    this.retransmissions = 0;
+    this.zeroWindows = 0;
+    this.invalid = [];
+    return this;
+  }
+
   private newDir(): DirState {
     return { end: -1, maxWinEnd: -1, wscale: 0, syn: false, fin: false, rst: false, retrans: 0 };
   }

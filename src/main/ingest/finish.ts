@@ -94,7 +94,7 @@ export function putFlows(w: TableWriter<FlowRow>, flows: Iterable<Flow>): Array<
     const o = toTuple(f.orig);
     const r = f.reply ? toTuple(f.reply) : null;
     const tcp = f.tcp;
-    const ctEvents = f.ct.flatMap((c) => c.events.map(ctEventJson));
+    const ctEvents = f.ct.length ? f.ct.flatMap((c) => c.events.map(ctEventJson)) : [];
     const lastCt = ctEvents.filter((e) => e.state).at(-1);
     const rest = {
       conntrack: f.ct.length
