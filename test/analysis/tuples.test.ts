@@ -20,7 +20,7 @@ describe('directed tuples', () => {
         ['10.0.0.1', '10.0.0.2'],
         ['10.0.0.2', '10.0.0.1'],
         ['10.0.0.1', '10.0.0.1'],
-      ])
+      ] as const)
         ts.push({ l3, proto, src, dst, a, b });
     let hits = 0;
     for (const x of ts)
