@@ -1,9 +1,9 @@
 // Batched writes into SQLite through node-sqlite3, which converts every bound value on its own
 // (measured here: a 30-column insert tops out near 78k rows/s with bound parameters, ≈125k rows/s
-// as SQL text). Three row encodings share one pipelining core (one batch in flight while the next
-// is built): tagged binary fields in one BLOB cut apart by the pathlens_rows extension (≈1.2M
-// rows/s of 19 columns), fixed-width ASCII fields in one BLOB cut apart by substr() (≈310k rows/s,
-// when the extension is not built) and SQL text (any row).
+// as SQL text). Three row encodings, each batch sent while the next is built: tagged binary fields
+// in one BLOB cut apart by the pathlens_rows extension (≈1.2M rows/s of 19 columns), fixed-width
+// ASCII fields in one BLOB cut apart by substr() (≈310k rows/s, when the extension is not built)
+// and SQL text (any row).
 import type { Db, Statement } from './db';
 
 /** Where a row's fields are written, in column order; false when a field does not fit. */
