@@ -121,16 +121,15 @@ function mixTuple(src: number, dst: number, a: number, b: number, proto: number)
 const TUPLE_SLOTS = 8192;
 
 /**
- * Directed tuples of recent packets with their keys, direct-mapped: most packets carry a tuple
- * seen a moment before, and a shared key string keeps its hash, where a new one would be built,
- * flattened and hashed again for every Map lookup. Tuples are never mutated, so sharing is safe.
+ * Directed tuples of recent packets with their hash and flow-table entry, direct-mapped: most
+ * packets carry a tuple seen a moment before, so neither a tuple nor a lookup is made for them.
+ * Tuples are never mutated, so sharing them is safe.
  */
 class TupleCache {
   private readonly tuples: Array<DTuple | undefined> = new Array<DTuple | undefined>(TUPLE_SLOTS).fill(
     undefined,
   );
   private readonly keys: string[] = new Array<string>(TUPLE_SLOTS).fill('');
-  private readonly hashes = new Int32Array(TUPLE_SLOTS);
   /** the flow-table entry last found for the slot's key (checked for `dead` before use) */
   readonly entries: Array<KeyEntry | undefined> = new Array<KeyEntry | undefined>(TUPLE_SLOTS).fill(
     undefined,
@@ -190,7 +189,6 @@ class TupleCache {
     this.hash = h;
     this.tuples[slot] = t;
     this.keys[slot] = '';
-    this.hashes[slot] = h;
     this.entries[slot] = undefined;
     this.slot = slot;
     this.last = t;

@@ -386,8 +386,8 @@ export class FixedRowInserter implements RowSink {
 
 /**
  * Rows as one BLOB of tagged binary fields (see store/rows-ext.c), inserted by
- * `INSERT … SELECT c0, c1, … FROM pathlens_rows(n, ?)`. Every value fits: integers as 64-bit,
- * text of any length.
+ * `INSERT … SELECT c0, c1, … FROM pathlens_rows(n, ?)`. Every value fits: integers in 4 bytes
+ * when they fit 32 bits, else 8; text of any length.
  */
 export class BinaryRowInserter implements RowSink {
   private buf = Buffer.allocUnsafe(1 << 20);
